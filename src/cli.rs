@@ -1,0 +1,5 @@
+//! The command line: a thin layer over target → enter → session → tty.
+
+pub fn main() -> i32 {
+    0
+}

@@ -1,0 +1,1 @@
+//! Entering the target: namespaces, credentials, capabilities, cgroups, LSM.

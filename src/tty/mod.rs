@@ -1,0 +1,1 @@
+//! The PTY and the I/O relay.
