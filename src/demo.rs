@@ -296,9 +296,10 @@ fn setup_root(root: &Path, name: &str) -> std::io::Result<()> {
         mount_bind_recursive(root, root)?;
     }
     for d in ["dev", "proc", "tmp", "etc"] {
-        let p = root.join(d);
-        if !p.exists() {
-            std::fs::create_dir(&p)?;
+        // Several demo containers may share one root directory.
+        match std::fs::create_dir(root.join(d)) {
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => return Err(e),
+            _ => {}
         }
     }
     let dev = root.join("dev");
@@ -325,24 +326,15 @@ fn setup_root(root: &Path, name: &str) -> std::io::Result<()> {
         MountFlags::NOSUID | MountFlags::NODEV | MountFlags::NOEXEC,
         None,
     )?;
-    if root
-        .join("tmp")
-        .read_dir()
-        .map(|mut d| d.next().is_none())
-        .unwrap_or(false)
-    {
-        let _ = mount(
-            "none",
-            root.join("tmp"),
-            "tmpfs",
-            MountFlags::NOSUID | MountFlags::NODEV,
-            Some(c"mode=1777"),
-        );
-    }
-    let hostname = root.join("etc/hostname");
-    if !hostname.exists() {
-        let _ = std::fs::write(&hostname, format!("{name}\n"));
-    }
+    // A private /tmp per container, so that containers sharing a root
+    // directory do not see each other's files.
+    let _ = mount(
+        "none",
+        root.join("tmp"),
+        "tmpfs",
+        MountFlags::NOSUID | MountFlags::NODEV,
+        Some(c"mode=1777"),
+    );
     let _ = rustix::system::sethostname(name.as_bytes());
     // Make the new root the process's root: pivot_root(".", ".") stacks the
     // old root on the new one; detaching it leaves only the container's.

@@ -55,6 +55,9 @@ pub fn main() -> ! {
     // open our /proc files (CVE-2016-9962 class), and we die with the client.
     let _ = rustix::process::set_dumpable_behavior(DumpableBehavior::NotDumpable);
     let _ = rustix::process::set_parent_process_death_signal(Some(Signal::KILL));
+    // Our own session: the user's terminal can never signal (SIGHUP,
+    // SIGINT) the processes of a session, nor become their terminal.
+    let _ = rustix::process::setsid();
     sys::reset_signals();
     let Some(inh) = adopt() else { die(125) };
     let spec = match proto::recv(inh.ctl.as_fd()) {

@@ -1,0 +1,1 @@
+//! Finding containers from procfs, cgroups and the runtimes' files on disk.

@@ -1,0 +1,472 @@
+//! The core (issue 2): entering a PID, batch and PTY sessions, exit codes,
+//! lifetime and hardening — on fixture containers made by `cdbg demo`.
+
+mod common;
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::*;
+
+#[test]
+fn batch_command_output_and_status() {
+    let c = Demo::busybox();
+    let o = c.run(&["sh", "-c", "echo out; echo err >&2; hostname; exit 7"]);
+    assert_eq!(o.status.code(), Some(7));
+    assert_eq!(stdout(&o), format!("out\n{}\n", c.name));
+    assert_eq!(stderr(&o), "err\n");
+}
+
+#[test]
+fn exit_codes_follow_docker_exec() {
+    let c = Demo::busybox();
+    let o = c.run(&["no-such-program"]);
+    assert_eq!(o.status.code(), Some(127), "{}", stderr(&o));
+    assert!(stderr(&o).contains("no-such-program"), "{}", stderr(&o));
+    assert_eq!(stderr(&o).lines().count(), 1, "one line: {}", stderr(&o));
+    let o = c.run(&["/etc/passwd"]);
+    assert_eq!(o.status.code(), Some(126), "{}", stderr(&o));
+    let o = c.run(&["sh", "-c", "kill -9 $$"]);
+    assert_eq!(o.status.code(), Some(137));
+    let o = c.run(&["true"]);
+    assert_eq!(o.status.code(), Some(0));
+    let o = Command::new(cdbg())
+        .args(["--pid", "999999999", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(125));
+    assert!(stderr(&o).contains("999999999"), "{}", stderr(&o));
+}
+
+#[test]
+fn stdin_100mb_checksum() {
+    let c = Demo::busybox();
+    let data: Vec<u8> = (0..100u32 << 20)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
+    let o = c.run_input(&["md5sum"], &data);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let host = Command::new("md5sum")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .and_then(|mut ch| {
+            use std::io::Write;
+            let mut i = ch.stdin.take().unwrap();
+            let d = data.clone();
+            let t = std::thread::spawn(move || i.write_all(&d));
+            let out = ch.wait_with_output();
+            t.join().unwrap().unwrap();
+            out
+        })
+        .unwrap();
+    let want = stdout(&host);
+    assert_eq!(
+        stdout(&o).split_whitespace().next(),
+        want.split_whitespace().next()
+    );
+}
+
+#[test]
+fn large_binary_stdout() {
+    let c = Demo::busybox();
+    let o = c.run(&["sh", "-c", "seq 1 3000000"]);
+    assert!(o.status.success());
+    let host = Command::new("seq").args(["1", "3000000"]).output().unwrap();
+    assert_eq!(o.stdout.len(), host.stdout.len());
+    assert!(o.stdout == host.stdout);
+    // Binary data keeps every byte value.
+    let o = c.run(&[
+        "sh",
+        "-c",
+        "i=0; while [ $i -lt 256 ]; do printf \"\\\\$(printf %o $i)\"; i=$((i+1)); done",
+    ]);
+    assert_eq!(o.stdout, (0..=255u8).collect::<Vec<_>>());
+}
+
+#[test]
+fn stdin_eof_reaches_the_command() {
+    let c = Demo::busybox();
+    let o = c.run_input(&["-i", "wc", "-l"], b"a\nb\nc\n");
+    assert_eq!(stdout(&o).trim(), "3");
+    // Without -i the command's stdin is at EOF at once.
+    let o = c.run(&["cat"]);
+    assert!(o.status.success());
+    assert_eq!(o.stdout.len(), 0);
+}
+
+#[test]
+fn interactive_shell_through_a_pty() {
+    let c = Demo::busybox();
+    let t = Tmux::start(&format!("{} --pid {}", cdbg().display(), c.pid), 100, 30);
+    t.expect("# ");
+    t.line("echo typed-$((40+2))");
+    t.expect("typed-42");
+    t.line("tty; test -e $(tty) && echo TTY-EXISTS");
+    let s = t.expect("TTY-EXISTS");
+    assert!(s.contains("/dev/pts/"), "{s}");
+    t.line("stty size");
+    t.expect("30 100");
+    t.resize(120, 40);
+    std::thread::sleep(Duration::from_millis(300));
+    t.line("stty size");
+    t.expect("40 120");
+    t.line("sleep 100");
+    std::thread::sleep(Duration::from_millis(300));
+    t.keys(&["C-c"]);
+    t.line("echo after-$?");
+    t.expect("after-130");
+    t.keys(&["C-d"]);
+    t.expect("EXIT=0");
+    // The user's terminal is back in cooked mode.
+    t.expect("MODE=icanon,echo");
+}
+
+#[test]
+fn exit_status_of_an_interactive_session() {
+    let c = Demo::busybox();
+    let t = Tmux::start(
+        &format!("{} -it --pid {} sh", cdbg().display(), c.pid),
+        80,
+        24,
+    );
+    t.expect("# ");
+    t.line("exit 3");
+    t.expect("EXIT=3");
+}
+
+fn assert_all_gone(tag: &str) {
+    let gone = wait_until(Duration::from_secs(1), || pids_matching(tag).is_empty());
+    assert!(gone, "processes left behind: {:?}", pids_matching(tag));
+}
+
+const SPAWN_TREE: &str = "trap '' HUP; (setsid sleep 7771 &); (sleep 7772 &); sh -c 'trap \"\" HUP; exec sleep 7773' & sleep 7774";
+
+#[test]
+fn lifetime_kill_9_of_cdbg() {
+    let c = Demo::busybox();
+    let tag = format!("{}", 7000 + c.pid % 500);
+    let script = SPAWN_TREE.replace("777", &tag);
+    let mut child = Command::new(cdbg())
+        .args(["--pid", &c.pid.to_string(), "sh", "-c", &script])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(wait_until(Duration::from_secs(5), || pids_matching(
+        &format!("sleep {tag}")
+    )
+    .len()
+        == 4));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_all_gone(&format!("sleep {tag}"));
+}
+
+#[test]
+fn lifetime_normal_exit_kills_leftovers() {
+    let c = Demo::busybox();
+    let tag = format!("{}", 8000 + c.pid % 500);
+    let o = c.run(&[
+        "sh",
+        "-c",
+        &format!("(setsid sleep {tag}1 &); sleep {tag}2 & echo started"),
+    ]);
+    assert_eq!(stdout(&o).trim(), "started");
+    assert_all_gone(&format!("sleep {tag}"));
+}
+
+#[test]
+fn lifetime_terminal_hangup() {
+    let c = Demo::busybox();
+    let tag = format!("{}", 6000 + c.pid % 500);
+    let script = SPAWN_TREE.replace("777", &tag);
+    let t = Tmux::start(
+        &format!(
+            "{} -it --pid {} sh -c \"{script}\"",
+            cdbg().display(),
+            c.pid
+        ),
+        80,
+        24,
+    );
+    assert!(wait_until(Duration::from_secs(5), || pids_matching(
+        &format!("sleep {tag}")
+    )
+    .len()
+        == 4));
+    t.kill();
+    assert_all_gone(&format!("sleep {tag}"));
+}
+
+#[test]
+fn only_stdio_reaches_the_command() {
+    let c = Demo::busybox();
+    let tag = 5000 + c.pid % 500;
+    let mut child = Command::new(cdbg())
+        .args(["--pid", &c.pid.to_string(), "sleep", &tag.to_string()])
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut pids = vec![];
+    assert!(wait_until(Duration::from_secs(5), || {
+        pids = pids_matching(&format!("sleep {tag}"));
+        !pids.is_empty()
+    }));
+    let fds: Vec<String> = std::fs::read_dir(format!("/proc/{}/fd", pids[0]))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    let mut fds_sorted = fds.clone();
+    fds_sorted.sort();
+    assert_eq!(fds_sorted, vec!["0", "1", "2"]);
+    for fd in 0..3 {
+        let l = std::fs::read_link(format!("/proc/{}/fd/{fd}", pids[0])).unwrap();
+        assert!(l.to_string_lossy().starts_with("pipe:"), "fd {fd} -> {l:?}");
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn caller_environment_does_not_leak() {
+    let c = Demo::busybox();
+    let o = Command::new(cdbg())
+        .args([
+            "--pid",
+            &c.pid.to_string(),
+            "-e",
+            "PASSED=yes",
+            "-e",
+            "NAMED",
+            "env",
+        ])
+        .env("CDBG_SECRET_TEST", "leak")
+        .env("NAMED", "from-caller")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let env = stdout(&o);
+    assert!(!env.contains("CDBG_SECRET_TEST"), "{env}");
+    assert!(env.contains("PASSED=yes"), "{env}");
+    assert!(env.contains("NAMED=from-caller"), "{env}");
+    assert!(env.contains("PATH="), "{env}");
+    assert!(!env.contains("CDBG_SELF_FD"), "{env}");
+}
+
+#[test]
+fn workdir_and_user_flags() {
+    let c = Demo::busybox();
+    let o = c.run(&[
+        "-w",
+        "/etc",
+        "-u",
+        "1000:1000",
+        "sh",
+        "-c",
+        "pwd; id -u; id -g",
+    ]);
+    assert_eq!(stdout(&o), "/etc\n1000\n1000\n", "{}", stderr(&o));
+    let o = c.run(&["-w", "/nonexistent", "true"]);
+    assert_eq!(o.status.code(), Some(126));
+}
+
+#[test]
+fn signals_are_forwarded_without_a_pty() {
+    let c = Demo::busybox();
+    let mut child = Command::new(cdbg())
+        .args([
+            "--pid",
+            &c.pid.to_string(),
+            "sh",
+            "-c",
+            "trap 'echo got-usr1; exit 9' USR1; echo ready; while :; do sleep 0.1; done",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let mut buf = [0u8; 6];
+    out.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"ready\n");
+    Command::new("kill")
+        .args(["-USR1", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let mut rest = String::new();
+    out.read_to_string(&mut rest).unwrap();
+    assert_eq!(rest, "got-usr1\n");
+    assert_eq!(child.wait().unwrap().code(), Some(9));
+}
+
+#[test]
+fn runs_in_a_scratch_container() {
+    let c = Demo::scratch();
+    let o = c.run(&["cdbg-no-such-applet"]);
+    assert_eq!(o.status.code(), Some(127));
+}
+
+#[test]
+fn namespace_choice() {
+    let c = Demo::busybox();
+    // Only the UTS namespace: the hostname is the container's, the files are the host's.
+    let o = Command::new(cdbg())
+        .args(["--pid", &c.pid.to_string(), "--ns", "uts", "hostname"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&o).trim(), c.name);
+    let o = Command::new(cdbg())
+        .args(["--pid", &c.pid.to_string(), "--ns", "bogus", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(125));
+}
+
+#[test]
+fn tiocsti_never_reaches_the_users_terminal() {
+    let c = Demo::busybox();
+    let marker = std::env::temp_dir().join(format!("cdbgt-tiocsti-{}", c.pid));
+    let _ = std::fs::remove_file(&marker);
+    // A host shell in tmux runs cdbg; inside, TIOCSTI pushes a command into
+    // the terminal. It must land in the container's PTY, not the host's.
+    let t = Tmux::start("bash --norc --noprofile", 100, 30);
+    t.line(&format!("{} -it --pid {} sh", cdbg().display(), c.pid));
+    t.expect("# ");
+    t.line(&format!("tiocsti 'touch {}~'; exit", marker.display()));
+    t.expect("EXIT=");
+    std::thread::sleep(Duration::from_millis(500));
+    t.line("echo host-shell-alive");
+    t.expect("host-shell-alive");
+    assert!(!marker.exists(), "TIOCSTI reached the host shell");
+}
+
+#[test]
+fn leader_is_sealed_and_not_dumpable() {
+    let c = Demo::busybox();
+    let mut child = Command::new(cdbg())
+        .args(["--pid", &c.pid.to_string(), "sleep", "4242"])
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut sleeper = vec![];
+    assert!(wait_until(Duration::from_secs(5), || {
+        sleeper = pids_matching("sleep 4242");
+        !sleeper.is_empty()
+    }));
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", sleeper[0])).unwrap();
+    let ppid: i32 = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    // The leader runs from a memfd, never the host binary.
+    let exe = std::fs::read_link(format!("/proc/{ppid}/exe")).unwrap();
+    assert!(exe.to_string_lossy().starts_with("/memfd:cdbg"), "{exe:?}");
+    // Its copy is sealed: it cannot be opened for writing.
+    let w = std::fs::OpenOptions::new()
+        .write(true)
+        .open(format!("/proc/{ppid}/exe"));
+    assert!(w.is_err(), "the leader's executable is writable");
+    // Non-dumpable: root without CAP_SYS_PTRACE (a container's root) can
+    // neither follow its /proc/PID/exe nor open its memory, while it can
+    // for a dumpable root process (the control).
+    let probe = |pid: i32, file: &str| {
+        Command::new("setpriv")
+            .args([
+                "--inh-caps=-sys_ptrace",
+                "--bounding-set=-sys_ptrace",
+                "head",
+                "-c",
+                "1",
+            ])
+            .arg(format!("/proc/{pid}/{file}"))
+            .output()
+            .unwrap()
+            .status
+            .success()
+    };
+    // The control: an ordinary process with the probe's own capabilities.
+    let mut control = Command::new("setpriv")
+        .args([
+            "--inh-caps=-sys_ptrace",
+            "--bounding-set=-sys_ptrace",
+            "sleep",
+            "300",
+        ])
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(
+        probe(control.id() as i32, "exe"),
+        "control: an ordinary process's exe is readable"
+    );
+    let _ = control.kill();
+    let _ = control.wait();
+    assert!(
+        !probe(ppid, "exe"),
+        "the leader is dumpable: its exe is readable"
+    );
+    assert!(!probe(ppid, "mem"), "the leader's memory is readable");
+    // And its environment is empty: the stages start with none.
+    assert_eq!(
+        std::fs::read(format!("/proc/{ppid}/environ")).unwrap_or_default(),
+        b""
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn container_cannot_overwrite_the_host_binary() {
+    let c = Demo::busybox();
+    let before = std::fs::read(cdbg()).unwrap();
+    // A container root writes to the executable of every process it sees
+    // (CVE-2019-5736) while a cdbg session runs.
+    let o = c.run(&["sh", "-c", "for p in /proc/[0-9]*; do echo pwned 2>/dev/null >> $p/exe; echo pwned 2>/dev/null > $p/exe; done; echo done"]);
+    assert_eq!(stdout(&o).trim(), "done");
+    let after = std::fs::read(cdbg()).unwrap();
+    assert!(before == after, "the host binary changed");
+}
+
+#[test]
+fn static_binary_runs_in_an_empty_chroot() {
+    let dir = std::env::temp_dir().join(format!("cdbgt-chroot-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(cdbg(), dir.join("cdbg")).unwrap();
+    let o = Command::new("chroot")
+        .arg(&dir)
+        .args(["/cdbg", "--version"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with("cdbg "));
+    let elf = std::fs::read(dir.join("cdbg")).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    // No PT_INTERP program header.
+    let phoff = u64::from_le_bytes(elf[32..40].try_into().unwrap()) as usize;
+    let phentsize = u16::from_le_bytes(elf[54..56].try_into().unwrap()) as usize;
+    let phnum = u16::from_le_bytes(elf[56..58].try_into().unwrap()) as usize;
+    for i in 0..phnum {
+        let p = phoff + i * phentsize;
+        let ptype = u32::from_le_bytes(elf[p..p + 4].try_into().unwrap());
+        assert_ne!(ptype, 3, "PT_INTERP present");
+    }
+}
+
+#[test]
+fn demo_runs_without_any_runtime() {
+    let t = Tmux::start(&format!("{} demo", cdbg().display()), 100, 30);
+    t.expect("$ ");
+    t.line("echo in-demo-$((1+1))");
+    t.expect("in-demo-2");
+    t.line("exit 5");
+    t.expect("EXIT=5");
+}
