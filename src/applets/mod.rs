@@ -9,6 +9,11 @@ use std::ffi::OsString;
 
 pub mod core_tools;
 pub mod sys_tools;
+pub mod table;
+
+// procs helper: process, memory and mount applets
+
+// net helper: network applets
 
 /// An applet's entry point: argv (argv[0] = applet name) → exit status.
 pub type Main = fn(Vec<OsString>) -> i32;

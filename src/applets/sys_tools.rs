@@ -1,6 +1,46 @@
 //! The container-debugging tools: ps, top, ss, ip, nc, wget, dig, ping, lsof,
 //! mount, free.
+//!
+//! Two helpers add applets here, each in its own table, so their changes do
+//! not touch the same lines; `APPLETS` is the two tables joined at compile
+//! time.
 
 use super::Entry;
 
-pub const APPLETS: &[Entry] = &[];
+/// Process, memory and mount applets (ps, top, lsof, free, mount, umount,
+/// findmnt).
+pub const PROCS_APPLETS: &[Entry] = &[
+    // procs-applets-begin
+    // procs-applets-end
+];
+
+/// Network applets (ss, netstat, ip, nc, wget, http, dig, nslookup, ping).
+pub const NET_APPLETS: &[Entry] = &[
+    // net-applets-begin
+    // net-applets-end
+];
+
+/// Every applet of this module.
+pub const APPLETS: &[Entry] =
+    &concat::<{ PROCS_APPLETS.len() + NET_APPLETS.len() }>([PROCS_APPLETS, NET_APPLETS]);
+
+fn unreachable_applet(_: Vec<std::ffi::OsString>) -> i32 {
+    unreachable!("placeholder entry of an applet table")
+}
+
+/// Joins tables into one array of length `N` (the sum of their lengths).
+const fn concat<const N: usize>(tables: [&[Entry]; 2]) -> [Entry; N] {
+    let mut out: [Entry; N] = [("", unreachable_applet as super::Main, ""); N];
+    let mut n = 0;
+    let mut t = 0;
+    while t < tables.len() {
+        let mut i = 0;
+        while i < tables[t].len() {
+            out[n] = tables[t][i];
+            n += 1;
+            i += 1;
+        }
+        t += 1;
+    }
+    out
+}
