@@ -11,6 +11,11 @@ use super::Entry;
 /// findmnt).
 pub const PROCS_APPLETS: &[Entry] = &[
     // procs-applets-begin
+    (
+        "ps",
+        super::ps::main,
+        "report a snapshot of the current processes",
+    ),
     // procs-applets-end
 ];
 
