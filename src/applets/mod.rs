@@ -12,6 +12,8 @@ pub mod sys_tools;
 pub mod table;
 
 // procs helper: process, memory and mount applets
+pub mod free;
+pub mod mounts;
 pub mod procfs;
 pub mod ps;
 

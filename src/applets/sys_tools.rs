@@ -16,6 +16,22 @@ pub const PROCS_APPLETS: &[Entry] = &[
         super::ps::main,
         "report a snapshot of the current processes",
     ),
+    (
+        "free",
+        super::free::main,
+        "display the amount of free and used memory",
+    ),
+    (
+        "mount",
+        super::mounts::mount_main,
+        "mount a filesystem or list mounts",
+    ),
+    ("umount", super::mounts::umount_main, "unmount filesystems"),
+    (
+        "findmnt",
+        super::mounts::findmnt_main,
+        "list mounted filesystems as a tree",
+    ),
     // procs-applets-end
 ];
 
