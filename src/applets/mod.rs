@@ -13,6 +13,7 @@ pub mod table;
 
 // procs helper: process, memory and mount applets
 pub mod free;
+pub mod lsof;
 pub mod mounts;
 pub mod procfs;
 pub mod ps;

@@ -32,6 +32,7 @@ pub const PROCS_APPLETS: &[Entry] = &[
         super::mounts::findmnt_main,
         "list mounted filesystems as a tree",
     ),
+    ("lsof", super::lsof::main, "list open files"),
     // procs-applets-end
 ];
 
