@@ -17,6 +17,7 @@ pub mod lsof;
 pub mod mounts;
 pub mod procfs;
 pub mod ps;
+pub mod top;
 
 // net helper: network applets
 

@@ -33,6 +33,11 @@ pub const PROCS_APPLETS: &[Entry] = &[
         "list mounted filesystems as a tree",
     ),
     ("lsof", super::lsof::main, "list open files"),
+    (
+        "top",
+        super::top::main,
+        "display processes sorted by CPU use",
+    ),
     // procs-applets-end
 ];
 
