@@ -175,6 +175,13 @@ impl ProcRoot {
                         p.rgid = v.first().copied().unwrap_or(0);
                         p.egid = v.get(1).copied().unwrap_or(p.rgid);
                     }
+                    Some("VmRSS:") => {
+                        // Same counter as stat's rss, but in kB and what
+                        // procps prints.
+                        if let Some(kb) = it.next().and_then(|x| x.parse::<u64>().ok()) {
+                            p.rss_pages = kb * 1024 / rustix::param::page_size() as u64;
+                        }
+                    }
                     Some("VmLck:") => {
                         p.locked_kb = it.next().and_then(|x| x.parse().ok()).unwrap_or(0);
                     }
