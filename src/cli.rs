@@ -1,17 +1,405 @@
 //! The command line: a thin layer over target → enter → session → tty.
+//!
+//! `cdbg [OPTIONS] TARGET [COMMAND [ARG...]]` and `cdbg [OPTIONS] --pid PID
+//! [COMMAND...]` enter a container; `cdbg ls|ps|demo|...` are subcommands;
+//! `cdbg APPLET ...` (or a link named after an applet) runs a bundled tool
+//! on the host, like busybox.
 
+use std::ffi::{OsStr, OsString};
+use std::io::IsTerminal;
+use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::enter::env::Env;
+use crate::enter::ns;
+use crate::session::{self, Spec};
+
+/// Options for entering a target (docker exec's flags, nsenter's choice of
+/// namespaces).
+#[derive(Debug, Args, Default)]
+pub struct ExecOpts {
+    /// Target a process by PID instead of a container name or ID.
+    #[arg(long, value_name = "PID")]
+    pub pid: Option<i32>,
+    /// Keep STDIN open (implied when no command is given).
+    #[arg(short = 'i', long)]
+    pub interactive: bool,
+    /// Allocate a PTY (implied with -i when no command is given and stdin is a terminal).
+    #[arg(short = 't', long)]
+    pub tty: bool,
+    /// Set an environment variable (KEY=VAL, or KEY to pass the caller's value).
+    #[arg(short = 'e', long = "env", value_name = "KEY[=VAL]")]
+    pub env: Vec<String>,
+    /// Read environment variables from a file.
+    #[arg(long = "env-file", value_name = "FILE")]
+    pub env_file: Vec<PathBuf>,
+    /// Working directory inside the container.
+    #[arg(short = 'w', long, value_name = "DIR")]
+    pub workdir: Option<String>,
+    /// User: NAME|UID[:GROUP|GID].
+    #[arg(short = 'u', long, value_name = "USER")]
+    pub user: Option<String>,
+    /// Namespaces to join (mnt,pid,net,ipc,uts,cgroup,user,time; default: all that differ).
+    #[arg(long, value_name = "LIST")]
+    pub ns: Option<String>,
+    /// Run the bundled applet even if the container has a program of that name.
+    #[arg(long)]
+    pub tool: bool,
+    /// Do not join the target's cgroups.
+    #[arg(long = "no-cgroup")]
+    pub no_cgroup: bool,
+}
+
+/// cdbg: a daemonless container debugger.
+#[derive(Debug, Parser)]
+#[command(
+    name = "cdbg",
+    version,
+    about = "Debug any container without its daemon: enter its namespaces with a shell and tools",
+    after_help = "Examples:\n  cdbg web                 a shell inside container \"web\"\n  cdbg --pid 1234 ps aux   a command in the namespaces of PID 1234\n  cdbg ls                  the containers on this host\n  cdbg demo                a throwaway container to try cdbg in\n  cdbg --list              the bundled applets"
+)]
+pub struct ExecCli {
+    #[command(flatten)]
+    pub opts: ExecOpts,
+    /// List the bundled applets.
+    #[arg(long)]
+    pub list: bool,
+    /// TARGET (container name, ID, or PID) followed by the COMMAND and its arguments.
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "TARGET [COMMAND [ARG...]]"
+    )]
+    pub args: Vec<OsString>,
+}
+
+/// The subcommands (chosen when the first word is one of them).
+#[derive(Debug, Parser)]
+#[command(name = "cdbg", version)]
+pub struct SubCli {
+    #[command(subcommand)]
+    pub cmd: Sub,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Sub {
+    /// Make a throwaway container (new namespaces, an empty root) and open a shell in it.
+    Demo(crate::demo::DemoArgs),
+}
+
+const SUBCOMMANDS: &[&str] = &["demo"];
+
+/// Flags that take a value (to find the first positional word).
+const VALUE_FLAGS: &[&str] = &[
+    "--pid",
+    "-e",
+    "--env",
+    "--env-file",
+    "-w",
+    "--workdir",
+    "-u",
+    "--user",
+    "--ns",
+];
+
+fn first_positional(args: &[OsString]) -> Option<usize> {
+    let mut i = 1;
+    while i < args.len() {
+        let a = args[i].as_bytes();
+        if a == b"--" {
+            return (i + 1 < args.len()).then_some(i + 1);
+        }
+        if a.starts_with(b"-") && a.len() > 1 {
+            if VALUE_FLAGS.iter().any(|f| f.as_bytes() == a) {
+                i += 1;
+            }
+            i += 1;
+            continue;
+        }
+        return Some(i);
+    }
+    None
+}
+
+/// The entry point behind `main`.
 pub fn main() -> i32 {
-    // Minimal multi-call dispatch (procs helper, for tests): a binary or
-    // symlink named after an applet runs it. The lead keeps an equivalent.
-    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    if let Some(name) = argv
-        .first()
-        .and_then(|a| std::path::Path::new(a).file_name())
-        .and_then(|n| n.to_str())
+    let args: Vec<OsString> = std::env::args_os().collect();
+    // Internal stages run from the sealed copy.
+    if args
+        .get(1)
+        .map(|a| a == session::ENTER_STAGE)
+        .unwrap_or(false)
     {
-        if let Some(applet) = crate::applets::find(name) {
-            return applet(argv);
+        session::stage::main();
+    }
+    if args
+        .get(1)
+        .map(|a| a == crate::demo::INIT_STAGE)
+        .unwrap_or(false)
+    {
+        crate::demo::init_main();
+    }
+    // busybox-style: a link named after an applet, or `cdbg-NAME`.
+    if let Some(code) = applet_by_argv0(&args) {
+        return code;
+    }
+    let pos = first_positional(&args);
+    let has_pid = args
+        .iter()
+        .any(|a| a.as_bytes() == b"--pid" || a.as_bytes().starts_with(b"--pid="));
+    if let Some(p) = pos {
+        let word = args[p].to_string_lossy();
+        if !has_pid && p == 1 && SUBCOMMANDS.contains(&word.as_ref()) {
+            let cli = SubCli::parse_from(&args);
+            return match cli.cmd {
+                Sub::Demo(d) => crate::demo::run(d),
+            };
+        }
+        if !has_pid && p == 1 && crate::applets::find(&word).is_some() {
+            let f = crate::applets::find(&word).expect("checked");
+            return f(args[1..].to_vec());
         }
     }
-    0
+    let cli = ExecCli::parse_from(&args);
+    if cli.list {
+        for (name, _, summary) in crate::applets::list() {
+            println!("{name:<12} {summary}");
+        }
+        return 0;
+    }
+    exec(cli.opts, cli.args)
+}
+
+fn applet_by_argv0(args: &[OsString]) -> Option<i32> {
+    let argv0 = args.first()?;
+    let base = argv0.as_bytes().rsplit(|&b| b == b'/').next()?;
+    let name = std::str::from_utf8(base).ok()?;
+    let name = name.strip_prefix("cdbg-").unwrap_or(name);
+    if name == "cdbg" {
+        return None;
+    }
+    let f = crate::applets::find(name)?;
+    let mut av = args.to_vec();
+    av[0] = name.into();
+    Some(f(av))
+}
+
+/// What the host knows about the target before entering it.
+pub struct HostView {
+    pub pid: i32,
+    pub start_time: u64,
+    pub environ: Env,
+    pub uid: u32,
+    pub gid: u32,
+    pub cwd: Option<String>,
+    pub cgroups: Vec<PathBuf>,
+}
+
+/// Reads the target's state from the host's /proc.
+pub fn host_view(pid: i32) -> Result<HostView, String> {
+    let start_time =
+        session::stage::proc_start_time(pid).map_err(|_| format!("no process with PID {pid}"))?;
+    let environ = std::fs::read(format!("/proc/{pid}/environ"))
+        .map(|b| Env::from_environ(&b))
+        .unwrap_or_default();
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let id_of = |key: &str| -> u32 {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|r| r.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    let (uid, gid) = (id_of("Uid:"), id_of("Gid:"));
+    let cwd = std::fs::read_link(format!("/proc/{pid}/cwd"))
+        .ok()
+        .and_then(|p| p.to_str().map(String::from));
+    Ok(HostView {
+        pid,
+        start_time,
+        environ,
+        uid,
+        gid,
+        cwd,
+        cgroups: cgroup_procs(pid),
+    })
+}
+
+/// The host paths of the cgroup.procs files of every hierarchy `pid` is in.
+pub fn cgroup_procs(pid: i32) -> Vec<PathBuf> {
+    let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/cgroup")) else {
+        return vec![];
+    };
+    let unified = if std::path::Path::new("/sys/fs/cgroup/unified/cgroup.procs").exists() {
+        "/sys/fs/cgroup/unified"
+    } else {
+        "/sys/fs/cgroup"
+    };
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let mut parts = line.splitn(3, ':');
+        let (_, ctrls, path) = match (parts.next(), parts.next(), parts.next()) {
+            (Some(a), Some(b), Some(c)) => (a, b, c),
+            _ => continue,
+        };
+        let base = if ctrls.is_empty() {
+            unified.to_string()
+        } else {
+            let dir = ctrls.strip_prefix("name=").unwrap_or(ctrls);
+            let candidate = format!("/sys/fs/cgroup/{dir}");
+            if std::path::Path::new(&candidate).is_dir() {
+                candidate
+            } else {
+                match ctrls
+                    .split(',')
+                    .map(|c| format!("/sys/fs/cgroup/{c}"))
+                    .find(|p| std::path::Path::new(p).is_dir())
+                {
+                    Some(p) => p,
+                    None => continue,
+                }
+            }
+        };
+        let p = PathBuf::from(format!("{base}{path}/cgroup.procs"));
+        if p.exists() && !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    out
+}
+
+fn fail(label: &str, msg: impl std::fmt::Display) -> i32 {
+    eprintln!("cdbg: {label}: {msg}");
+    125
+}
+
+/// Enter a target and run a command (the default action).
+pub fn exec(opts: ExecOpts, mut args: Vec<OsString>) -> i32 {
+    let pid = match opts.pid {
+        Some(p) => p,
+        None => {
+            if args.is_empty() {
+                eprintln!("cdbg: no target given (try `cdbg --help`, `cdbg ls`, or `cdbg demo`)");
+                return 125;
+            }
+            let t = args.remove(0);
+            match t.to_str().and_then(|s| s.parse::<i32>().ok()) {
+                Some(p) => p,
+                None => {
+                    return fail(
+                        &t.to_string_lossy(),
+                        "no such container (name lookup is not available yet)",
+                    )
+                }
+            }
+        }
+    };
+    let label = format!("pid {pid}");
+    run_in(pid, &label, opts, args, None)
+}
+
+/// Builds the session for `pid` and runs it. `defaults` carries what a
+/// runtime records for the container (user, working directory).
+pub fn run_in(
+    pid: i32,
+    label: &str,
+    opts: ExecOpts,
+    argv: Vec<OsString>,
+    defaults: Option<(Option<String>, Option<String>)>,
+) -> i32 {
+    let view = match host_view(pid) {
+        Ok(v) => v,
+        Err(e) => return fail(label, e),
+    };
+    let namespaces: Vec<String> = match &opts.ns {
+        Some(list) => match ns::parse_list(list) {
+            Ok(v) => v.into_iter().map(String::from).collect(),
+            Err(e) => return fail(label, e),
+        },
+        None => ns::differing(pid).into_iter().map(String::from).collect(),
+    };
+    let stdin_tty = std::io::stdin().is_terminal();
+    let no_command = argv.is_empty();
+    let interactive = opts.interactive || no_command;
+    let tty = opts.tty || (no_command && stdin_tty);
+    let mut env = view.environ.clone();
+    let mut explicit = Vec::new();
+    let caller = |k: &str| std::env::var_os(k);
+    for f in &opts.env_file {
+        let text = match std::fs::read_to_string(f) {
+            Ok(t) => t,
+            Err(e) => return fail(label, format!("cannot read env file {}: {e}", f.display())),
+        };
+        if let Err(e) = env.apply_file(&text, caller) {
+            return fail(label, e);
+        }
+        explicit.extend(
+            text.lines()
+                .filter_map(|l| l.trim().split('=').next())
+                .map(String::from),
+        );
+    }
+    for item in &opts.env {
+        if let Err(e) = env.apply_item(item, caller) {
+            return fail(label, e);
+        }
+        explicit.push(item.split('=').next().unwrap_or_default().to_string());
+    }
+    if tty && !explicit.iter().any(|k| k == "TERM") {
+        let term = std::env::var("TERM")
+            .ok()
+            .filter(|t| !t.is_empty())
+            .unwrap_or_else(|| "xterm".into());
+        env.set("TERM", term);
+    }
+    let (rt_user, rt_workdir) = defaults.unwrap_or((None, None));
+    let workdir_explicit = opts.workdir.is_some();
+    let workdir = opts.workdir.clone().or(rt_workdir).or(view.cwd.clone());
+    let target_shell = view.environ.get("SHELL").map(OsStr::to_owned);
+    let spec = Spec {
+        label: label.to_string(),
+        pid,
+        start_time: view.start_time,
+        namespaces,
+        argv,
+        env: env.0,
+        explicit_env: explicit,
+        tty,
+        winsize: if tty { session::user_winsize() } else { None },
+        workdir,
+        workdir_explicit,
+        user: opts.user.clone().or(rt_user),
+        default_uid: view.uid,
+        default_gid: view.gid,
+        target_shell,
+        force_tool: opts.tool,
+        cgroup_procs: if opts.no_cgroup { vec![] } else { view.cgroups },
+    };
+    session::run(spec, interactive)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn os(v: &[&str]) -> Vec<OsString> {
+        v.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn finds_first_positional() {
+        assert_eq!(
+            first_positional(&os(&["cdbg", "-it", "web", "sh"])),
+            Some(2)
+        );
+        assert_eq!(
+            first_positional(&os(&["cdbg", "-e", "A=1", "--pid", "3", "ls"])),
+            Some(5)
+        );
+        assert_eq!(first_positional(&os(&["cdbg", "-t"])), None);
+        assert_eq!(first_positional(&os(&["cdbg", "demo"])), Some(1));
+    }
 }

@@ -8,6 +8,7 @@
 
 pub mod applets;
 pub mod cli;
+pub mod demo;
 pub mod enter;
 pub mod session;
 pub mod sys;

@@ -1,1 +1,4 @@
 //! Entering the target: namespaces, credentials, capabilities, cgroups, LSM.
+
+pub mod env;
+pub mod ns;
