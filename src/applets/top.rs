@@ -459,7 +459,7 @@ fn run_interactive(
     raw.special_codes[rustix::termios::SpecialCodeIndex::VMIN] = 1;
     raw.special_codes[rustix::termios::SpecialCodeIndex::VTIME] = 0;
     if let Ok(mut g) = SAVED.lock() {
-        *g = Some(orig);
+        *g = Some(orig.clone());
     }
     let _ = catch_signals(&[
         libc::SIGINT,
@@ -467,6 +467,7 @@ fn run_interactive(
         libc::SIGHUP,
         libc::SIGQUIT,
         libc::SIGWINCH,
+        libc::SIGTSTP,
     ]);
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -523,6 +524,21 @@ fn run_interactive(
                 if sigs & (1 << s) != 0 {
                     break 'outer 128 + s;
                 }
+            }
+            if sigs & (1 << libc::SIGTSTP) != 0 {
+                // Ctrl-Z: give the terminal back, stop, and take it again
+                // when continued (`fg`).
+                restore_terminal();
+                let _ = rustix::process::kill_process(
+                    rustix::process::getpid(),
+                    rustix::process::Signal::STOP,
+                );
+                if let Ok(mut g) = SAVED.lock() {
+                    *g = Some(orig.clone());
+                }
+                let _ = rustix::termios::tcsetattr(&stdin, OptionalActions::Now, &raw);
+                let _ = out.write_all(ENTER.as_bytes());
+                continue 'outer;
             }
             if sigs & (1 << libc::SIGWINCH) != 0 {
                 continue 'outer;
