@@ -695,3 +695,57 @@ fn every_applet_has_help() {
     assert!(err.starts_with("ps: "), "{err}");
     let _ = std::io::stderr().flush();
 }
+
+#[test]
+fn ps_uses_an_inherited_proc_fd() {
+    if !need_tool("strace") || !need_tool("unshare") {
+        return;
+    }
+    let d = bin_dir().display().to_string();
+    // Inside a fresh PID namespace whose /proc is covered: a procfs of that
+    // namespace opened on fd 5 and detached is handed down through
+    // CDBG_PROC_FD, so ps needs no fsopen (which a seccomp filter may deny).
+    let script = format!(
+        "mount -t tmpfs none /proc; mkdir -p {d}/p; mount -t proc proc {d}/p
+         exec 5<{d}/p; umount -l {d}/p
+         CDBG_PROC_FD=5 strace -f -e trace=fsopen -o {d}/with-fd.trace {d}/ps -e -o pid,comm || exit 7
+         echo ---
+         exec 5<&-
+         strace -f -e trace=fsopen -o {d}/without-fd.trace {d}/ps -e -o pid,comm || exit 8
+         echo ---; cat {d}/with-fd.trace; echo ---; cat {d}/without-fd.trace"
+    );
+    let out = Command::new("unshare")
+        .args([
+            "-m",
+            "-p",
+            "-f",
+            "--propagation",
+            "private",
+            "sh",
+            "-c",
+            &script,
+        ])
+        .output()
+        .unwrap();
+    let (rc, out, err) = decode(out);
+    assert_eq!(rc, 0, "{out}{err}");
+    let parts: Vec<&str> = out.split("---\n").collect();
+    assert_eq!(parts.len(), 4, "{out}");
+    // The same view either way: sh is PID 1 of the new namespace.
+    for p in &parts[..2] {
+        assert!(
+            p.lines()
+                .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["1", "sh"]),
+            "{out}"
+        );
+        assert!(p.lines().any(|l| l.trim_end().ends_with(" ps")), "{out}");
+    }
+    assert!(
+        !parts[2].contains("fsopen(\"proc\""),
+        "inherited fd used: {out}"
+    );
+    assert!(
+        parts[3].contains("fsopen(\"proc\""),
+        "private instance made: {out}"
+    );
+}

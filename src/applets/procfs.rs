@@ -23,6 +23,9 @@ use std::os::unix::ffi::OsStringExt;
 use rustix::fs::{self as rfs, Mode, OFlags};
 use rustix::mount::{FsMountFlags, FsOpenFlags, MountAttrFlags};
 
+/// Environment variable that may name an inherited procfs root directory fd.
+pub const PROC_FD_ENV: &str = "CDBG_PROC_FD";
+
 /// A handle on a procfs instance: every read is relative to its root fd.
 #[derive(Debug)]
 pub struct ProcRoot {
@@ -31,9 +34,14 @@ pub struct ProcRoot {
 }
 
 impl ProcRoot {
-    /// Opens /proc if it is a procfs of our PID namespace, else mounts a
+    /// Opens, in order: the procfs directory fd named by `$CDBG_PROC_FD`
+    /// (handed down by cdbg, e.g. opened before a seccomp filter that forbids
+    /// `fsopen`), /proc if it is a procfs of our PID namespace, else a
     /// private detached procfs instance (needs CAP_SYS_ADMIN).
     pub fn open() -> io::Result<ProcRoot> {
+        if let Some(root) = Self::inherited() {
+            return Ok(root);
+        }
         if let Ok(fd) = rfs::open(
             "/proc",
             OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
@@ -45,6 +53,24 @@ impl ProcRoot {
             }
         }
         Self::open_private()
+    }
+
+    /// The fd named by [`PROC_FD_ENV`], if it is a usable procfs root; any
+    /// other fd of that number is left alone.
+    fn inherited() -> Option<ProcRoot> {
+        let n: i32 = std::env::var(PROC_FD_ENV).ok()?.parse().ok()?;
+        if n < 3 {
+            return None;
+        }
+        let fd = crate::sys::adopt_fd(n)?;
+        let root = ProcRoot { fd, private: true };
+        if root.is_usable() {
+            Some(root)
+        } else {
+            // Not ours to close.
+            let _ = std::os::fd::IntoRawFd::into_raw_fd(root.fd);
+            None
+        }
     }
 
     /// Mounts a fresh procfs instance that is attached nowhere.
