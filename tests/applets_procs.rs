@@ -448,6 +448,9 @@ fn findmnt_and_mount_list_root_and_proc() {
         .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["/proc", "proc"]));
     let (rc, _, _) = run("findmnt", &["/no/such/mount"]);
     assert_eq!(rc, 1);
+    // -T: the mount holding a path.
+    let (rc, out, _) = run("findmnt", &["-n", "-o", "TARGET", "-T", "/proc/self/fd"]);
+    assert_eq!((rc, out.as_str()), (0, "/proc\n"));
 
     let (rc, out, _) = run("mount", &[]);
     assert_eq!(rc, 0);

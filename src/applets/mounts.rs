@@ -566,6 +566,7 @@ pub fn findmnt_main(argv: Vec<OsString>) -> i32 {
     let mut types: Option<String> = None;
     let (mut list, mut headings, mut ascii) = (false, true, false);
     let mut wanted: Vec<String> = Vec::new();
+    let mut containing: Vec<String> = Vec::new();
     while a.i < a.v.len() {
         let arg = a.v[a.i].clone();
         let (name, inline) = split_opt(&arg);
@@ -584,7 +585,7 @@ pub fn findmnt_main(argv: Vec<OsString>) -> i32 {
                         .map(|c| col_of(c).ok_or(format!("unknown column: {c}")))
                         .collect::<Result<_, _>>()?;
                 }
-                "-T" | "--target" => wanted.push(a.value(inline, &name)?),
+                "-T" | "--target" => containing.push(a.value(inline, &name)?),
                 "-l" | "--list" | "-r" | "--raw" => list = true,
                 "-n" | "--noheadings" => headings = false,
                 "-a" | "--ascii" => ascii = true,
@@ -616,10 +617,32 @@ pub fn findmnt_main(argv: Vec<OsString>) -> i32 {
         Ok(t) => t,
         Err(c) => return c,
     };
+    // -T PATH: the mount that holds PATH (the last, i.e. topmost, of the
+    // longest matching mount point).
+    let mut ids: Vec<u32> = Vec::new();
+    for path in &containing {
+        let p = std::fs::canonicalize(path)
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_else(|_| path.clone());
+        let under = |t: &str| t == "/" || p == t || p.starts_with(&format!("{t}/"));
+        if let Some(m) = table
+            .iter()
+            .filter(|m| under(&m.target))
+            .max_by_key(|m| m.target.len())
+        {
+            ids.push(m.id);
+        }
+    }
+    if !containing.is_empty() && ids.is_empty() {
+        return 1;
+    }
     let keep = types.as_deref().map(type_filter);
     let matches = |m: &MountInfo| -> bool {
         if keep.as_ref().is_some_and(|k| !k(&m.fstype)) {
             return false;
+        }
+        if !ids.is_empty() {
+            return ids.contains(&m.id);
         }
         wanted.is_empty()
             || wanted.iter().any(|w| {
@@ -631,7 +654,7 @@ pub fn findmnt_main(argv: Vec<OsString>) -> i32 {
                 m.target == w || m.source == w
             })
     };
-    let filtered = types.is_some() || !wanted.is_empty();
+    let filtered = types.is_some() || !wanted.is_empty() || !ids.is_empty();
     let rows: Vec<(usize, String)> = if list || filtered {
         (0..table.len())
             .filter(|&i| matches(&table[i]))
