@@ -20,6 +20,7 @@ pub mod ps;
 pub mod top;
 
 // net helper: network applets
+pub mod net;
 
 /// An applet's entry point: argv (argv[0] = applet name) → exit status.
 pub type Main = fn(Vec<OsString>) -> i32;

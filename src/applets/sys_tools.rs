@@ -44,6 +44,47 @@ pub const PROCS_APPLETS: &[Entry] = &[
 /// Network applets (ss, netstat, ip, nc, wget, http, dig, nslookup, ping).
 pub const NET_APPLETS: &[Entry] = &[
     // net-applets-begin
+    (
+        "dig",
+        super::net::dns::dig_main,
+        "query DNS servers (A, AAAA, MX, TXT, ...)",
+    ),
+    (
+        "http",
+        super::net::http::http_main,
+        "HTTP GET: print status line, headers and body",
+    ),
+    (
+        "ip",
+        super::net::ip::main,
+        "show addresses, links and routes (iproute2 style)",
+    ),
+    (
+        "nc",
+        super::net::nc::main,
+        "netcat: connect, listen, relay TCP/UDP, port check",
+    ),
+    (
+        "netstat",
+        super::net::ss::netstat_main,
+        "list sockets (net-tools style)",
+    ),
+    (
+        "nslookup",
+        super::net::dns::nslookup_main,
+        "look up host names in DNS",
+    ),
+    ("ping", super::net::ping::main, "send ICMP echo requests"),
+    (
+        "ss",
+        super::net::ss::ss_main,
+        "list sockets with their owning processes",
+    ),
+    (
+        "wget",
+        super::net::http::wget_main,
+        "download a URL over plain HTTP",
+    ),
     // net-applets-end
 ];
 

@@ -1,0 +1,849 @@
+//! `ss` (iproute2 style) and `netstat` (net-tools style).
+//!
+//! Sockets come from NETLINK_SOCK_DIAG, which needs no /proc and sees the
+//! caller's network namespace. Owning processes (`-p`) come from the
+//! socket inodes behind /proc/PID/fd links, read through [`proc_root`].
+
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::fmt::Write as _;
+use std::io;
+use std::net::IpAddr;
+
+use clap::Parser;
+use netlink_packet_sock_diag::{
+    constants::*,
+    inet::{ExtensionFlags, InetRequest, SocketId, StateFlags},
+    unix::{nlas::UnixDiagName, ShowFlags, StateFlags as UnixStateFlags, UnixRequest},
+    SockDiagMessage,
+};
+use netlink_sys::protocols::NETLINK_SOCK_DIAG;
+use rustix::fd::OwnedFd;
+use rustix::fs::{openat, readlinkat, Mode, OFlags, CWD};
+
+use super::{fail, netlink, parse_args};
+
+/// The kind of a socket, as in ss's Netid column.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Kind {
+    /// TCP.
+    Tcp,
+    /// UDP.
+    Udp,
+    /// Unix stream.
+    UnixStream,
+    /// Unix datagram.
+    UnixDgram,
+    /// Unix seqpacket.
+    UnixSeq,
+}
+
+impl Kind {
+    fn netid(self) -> &'static str {
+        match self {
+            Kind::Tcp => "tcp",
+            Kind::Udp => "udp",
+            Kind::UnixStream => "u_str",
+            Kind::UnixDgram => "u_dgr",
+            Kind::UnixSeq => "u_seq",
+        }
+    }
+    fn is_unix(self) -> bool {
+        !matches!(self, Kind::Tcp | Kind::Udp)
+    }
+}
+
+/// The local or peer end of a socket.
+#[derive(Clone, Debug)]
+pub enum End {
+    /// An inet address and port.
+    Inet(IpAddr, u16),
+    /// A unix socket: path ("@name" for abstract, "*" for none) and inode.
+    Unix(String, u32),
+}
+
+/// One socket as reported by sock_diag.
+#[derive(Clone, Debug)]
+pub struct Sock {
+    /// Socket kind.
+    pub kind: Kind,
+    /// TCP state number (TCP_ESTABLISHED = 1 ... TCP_CLOSING = 11).
+    pub state: u8,
+    /// Receive queue (accept queue length for listeners).
+    pub recv_q: u32,
+    /// Send queue (backlog limit for listeners).
+    pub send_q: u32,
+    /// Local end.
+    pub local: End,
+    /// Peer end.
+    pub peer: End,
+    /// Socket inode, the key to its owning processes.
+    pub inode: u32,
+    /// IPV6_V6ONLY for inet6 sockets.
+    pub v6only: bool,
+}
+
+/// Lists the TCP, UDP and unix sockets of the caller's network namespace.
+pub fn list_sockets(kinds: &[Kind], v4: bool, v6: bool) -> io::Result<Vec<Sock>> {
+    let mut out = Vec::new();
+    for &kind in kinds {
+        match kind {
+            Kind::Tcp | Kind::Udp => {
+                let proto = if kind == Kind::Tcp {
+                    IPPROTO_TCP
+                } else {
+                    IPPROTO_UDP
+                };
+                for (fam, want) in [(AF_INET, v4), (AF_INET6, v6)] {
+                    if want {
+                        inet_dump(kind, fam, proto, &mut out)?;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if kinds.iter().any(|k| k.is_unix()) {
+        unix_dump(kinds, &mut out)?;
+    }
+    Ok(out)
+}
+
+fn inet_dump(kind: Kind, family: u8, protocol: u8, out: &mut Vec<Sock>) -> io::Result<()> {
+    let req = SockDiagMessage::InetRequest(InetRequest {
+        family,
+        protocol,
+        extensions: ExtensionFlags::empty(),
+        states: StateFlags::all(),
+        socket_id: if family == AF_INET {
+            SocketId::new_v4()
+        } else {
+            SocketId::new_v6()
+        },
+    });
+    for msg in netlink::dump(NETLINK_SOCK_DIAG, req)? {
+        let SockDiagMessage::InetResponse(r) = msg else {
+            continue;
+        };
+        let h = &r.header;
+        let v6only = r
+            .nlas
+            .iter()
+            .any(|n| matches!(n, netlink_packet_sock_diag::inet::nlas::Nla::SkV6Only(true)));
+        out.push(Sock {
+            kind,
+            state: h.state,
+            recv_q: h.recv_queue,
+            send_q: h.send_queue,
+            local: End::Inet(h.socket_id.source_address, h.socket_id.source_port),
+            peer: End::Inet(
+                h.socket_id.destination_address,
+                h.socket_id.destination_port,
+            ),
+            inode: h.inode,
+            v6only,
+        });
+    }
+    Ok(())
+}
+
+fn unix_dump(kinds: &[Kind], out: &mut Vec<Sock>) -> io::Result<()> {
+    let req = SockDiagMessage::UnixRequest(UnixRequest {
+        state_flags: UnixStateFlags::from_bits_retain(u32::MAX),
+        inode: 0,
+        show_flags: ShowFlags::NAME | ShowFlags::PEER | ShowFlags::RQLEN,
+        cookie: [0xff; 8],
+    });
+    for msg in netlink::dump(NETLINK_SOCK_DIAG, req)? {
+        let SockDiagMessage::UnixResponse(r) = msg else {
+            continue;
+        };
+        let kind = match r.header.kind {
+            1 => Kind::UnixStream,
+            2 => Kind::UnixDgram,
+            5 => Kind::UnixSeq,
+            _ => continue,
+        };
+        if !kinds.contains(&kind) {
+            continue;
+        }
+        let name = match r.name() {
+            Some(UnixDiagName::Pathname(p)) => p.to_string_lossy().into_owned(),
+            Some(UnixDiagName::Abstract(a)) => format!("@{}", String::from_utf8_lossy(a)),
+            None => "*".to_string(),
+        };
+        let (recv_q, send_q) = r
+            .nlas
+            .iter()
+            .find_map(|n| match n {
+                netlink_packet_sock_diag::unix::nlas::Nla::ReceiveQueueLength(a, b) => {
+                    Some((*a, *b))
+                }
+                _ => None,
+            })
+            .unwrap_or((0, 0));
+        out.push(Sock {
+            kind,
+            state: r.header.state,
+            recv_q,
+            send_q,
+            local: End::Unix(name, r.header.inode),
+            peer: End::Unix("*".into(), r.peer().unwrap_or(0)),
+            inode: r.header.inode,
+            v6only: false,
+        });
+    }
+    Ok(())
+}
+
+/// The processes holding a socket: (command name, pid, fd).
+pub type Owners = HashMap<u32, Vec<(String, u32, u32)>>;
+
+/// Opens the proc root used for `-p`.
+// TODO(net): switch to the shared proc-root handle (src/applets/procfs.rs)
+// once the `procs` branch lands; it also works without a mounted /proc.
+fn proc_root() -> io::Result<OwnedFd> {
+    Ok(openat(
+        CWD,
+        "/proc",
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?)
+}
+
+/// Maps socket inodes to the processes that hold them, by reading every
+/// PID/fd link ("socket:[INODE]") under the proc root `proc`. Works on a
+/// directory fd only, so it needs no /proc mounted in the caller's view.
+pub fn socket_owners(proc: &OwnedFd) -> Owners {
+    let mut owners: Owners = HashMap::new();
+    for pid in numeric_entries(proc, ".") {
+        let Ok(pdir) = openat(
+            proc,
+            pid.to_string(),
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        ) else {
+            continue;
+        };
+        let comm = read_small(&pdir, "comm")
+            .map(|s| s.trim_end().to_string())
+            .unwrap_or_default();
+        let mut fds = numeric_entries(&pdir, "fd");
+        fds.sort_unstable();
+        for fdn in fds {
+            let Ok(link) = readlinkat(&pdir, format!("fd/{fdn}"), Vec::new()) else {
+                continue;
+            };
+            let link = link.to_string_lossy();
+            if let Some(ino) = link
+                .strip_prefix("socket:[")
+                .and_then(|s| s.strip_suffix(']'))
+            {
+                if let Ok(ino) = ino.parse::<u32>() {
+                    owners
+                        .entry(ino)
+                        .or_default()
+                        .push((comm.clone(), pid, fdn));
+                }
+            }
+        }
+    }
+    owners
+}
+
+/// The numeric names in directory `path` under `dir` (pids, fd numbers).
+fn numeric_entries(dir: &OwnedFd, path: &str) -> Vec<u32> {
+    let Ok(fd) = openat(
+        dir,
+        path,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    ) else {
+        return Vec::new();
+    };
+    let Ok(mut d) = rustix::fs::Dir::new(fd) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    while let Some(Ok(e)) = d.next() {
+        if let Some(n) = e
+            .file_name()
+            .to_str()
+            .ok()
+            .and_then(|s| s.parse::<u32>().ok())
+        {
+            out.push(n);
+        }
+    }
+    out
+}
+
+fn read_small(dir: &OwnedFd, name: &str) -> Option<String> {
+    let fd = openat(dir, name, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()).ok()?;
+    let mut f = std::fs::File::from(fd);
+    let mut s = String::new();
+    io::Read::read_to_string(&mut f, &mut s).ok()?;
+    Some(s)
+}
+
+/// ss's name for a TCP state number.
+pub fn state_name(kind: Kind, state: u8) -> &'static str {
+    match state {
+        1 => "ESTAB",
+        2 => "SYN-SENT",
+        3 => "SYN-RECV",
+        4 => "FIN-WAIT-1",
+        5 => "FIN-WAIT-2",
+        6 => "TIME-WAIT",
+        7 => "UNCONN",
+        8 => "CLOSE-WAIT",
+        9 => "LAST-ACK",
+        10 if kind == Kind::Udp => "UNCONN",
+        10 => "LISTEN",
+        11 => "CLOSING",
+        _ => "UNKNOWN",
+    }
+}
+
+/// Port names from the container's /etc/services (empty when it has none).
+fn services() -> HashMap<(u16, &'static str), String> {
+    let mut map = HashMap::new();
+    let Ok(text) = std::fs::read_to_string("/etc/services") else {
+        return map;
+    };
+    for line in text.lines() {
+        let line = line.split('#').next().unwrap_or("");
+        let mut it = line.split_whitespace();
+        let (Some(name), Some(pp)) = (it.next(), it.next()) else {
+            continue;
+        };
+        let Some((port, proto)) = pp.split_once('/') else {
+            continue;
+        };
+        let Ok(port) = port.parse::<u16>() else {
+            continue;
+        };
+        let proto = match proto {
+            "tcp" => "tcp",
+            "udp" => "udp",
+            _ => continue,
+        };
+        map.entry((port, proto)).or_insert_with(|| name.to_string());
+    }
+    map
+}
+
+struct Names {
+    numeric: bool,
+    services: HashMap<(u16, &'static str), String>,
+}
+
+impl Names {
+    fn new(numeric: bool) -> Self {
+        Names {
+            numeric,
+            services: if numeric { HashMap::new() } else { services() },
+        }
+    }
+    fn port(&self, kind: Kind, port: u16) -> String {
+        if port == 0 {
+            return "*".into();
+        }
+        if !self.numeric {
+            let proto = if kind == Kind::Udp { "udp" } else { "tcp" };
+            if let Some(n) = self.services.get(&(port, proto)) {
+                return n.clone();
+            }
+        }
+        port.to_string()
+    }
+}
+
+/// ss's spelling of an address: "*" for the v6 wildcard of a dual-stack
+/// socket, "[v6]" otherwise for IPv6.
+fn ss_addr(ip: IpAddr, v6only: bool) -> String {
+    match ip {
+        IpAddr::V4(a) => a.to_string(),
+        IpAddr::V6(a) if a.is_unspecified() && !v6only => "*".into(),
+        IpAddr::V6(a) => match a.to_ipv4_mapped() {
+            Some(v4) => format!("[::ffff:{v4}]"),
+            None => format!("[{a}]"),
+        },
+    }
+}
+
+fn users(owners: &Owners, inode: u32) -> String {
+    match owners.get(&inode) {
+        Some(list) if !list.is_empty() => {
+            let mut s = String::from("users:(");
+            for (i, (name, pid, fd)) in list.iter().enumerate() {
+                if i > 0 {
+                    s.push(',');
+                }
+                let _ = write!(s, "(\"{name}\",pid={pid},fd={fd})");
+            }
+            s.push(')');
+            s
+        }
+        _ => String::new(),
+    }
+}
+
+/// ss - another utility to investigate sockets (cdbg's bundled version)
+#[derive(Parser, Debug)]
+#[command(name = "ss", about, disable_version_flag = true)]
+struct SsArgs {
+    /// Display TCP sockets
+    #[arg(short = 't', long = "tcp")]
+    tcp: bool,
+    /// Display UDP sockets
+    #[arg(short = 'u', long = "udp")]
+    udp: bool,
+    /// Display Unix domain sockets
+    #[arg(short = 'x', long = "unix")]
+    unix: bool,
+    /// Display only listening sockets
+    #[arg(short = 'l', long = "listening")]
+    listening: bool,
+    /// Display all sockets (listening and non-listening)
+    #[arg(short = 'a', long = "all")]
+    all: bool,
+    /// Do not resolve service names
+    #[arg(short = 'n', long = "numeric")]
+    numeric: bool,
+    /// Show the processes using each socket
+    #[arg(short = 'p', long = "processes")]
+    processes: bool,
+    /// Display only IPv4 sockets
+    #[arg(short = '4', long = "ipv4")]
+    ipv4: bool,
+    /// Display only IPv6 sockets
+    #[arg(short = '6', long = "ipv6")]
+    ipv6: bool,
+    /// Suppress the header line
+    #[arg(short = 'H', long = "no-header")]
+    no_header: bool,
+}
+
+/// Which states a listing shows: listening only, non-listening only, or all.
+#[derive(Clone, Copy, PartialEq)]
+enum Which {
+    Listening,
+    Connected,
+    All,
+}
+
+fn selected(s: &Sock, which: Which) -> bool {
+    // LISTEN for stream sockets, UNCONN (TCP_CLOSE) for datagram sockets.
+    let listening = match s.kind {
+        Kind::Udp | Kind::UnixDgram => s.state == 7 || s.state == 10,
+        _ => s.state == 10,
+    };
+    match which {
+        Which::All => true,
+        Which::Listening => listening,
+        Which::Connected => !(listening || (s.kind == Kind::Tcp && s.state == 7)),
+    }
+}
+
+/// Entry point of `ss`.
+pub fn ss_main(args: Vec<OsString>) -> i32 {
+    let a: SsArgs = match parse_args(args) {
+        Ok(a) => a,
+        Err(c) => return c,
+    };
+    let mut kinds = Vec::new();
+    if a.tcp {
+        kinds.push(Kind::Tcp);
+    }
+    if a.udp {
+        kinds.push(Kind::Udp);
+    }
+    if a.unix {
+        kinds.extend([Kind::UnixStream, Kind::UnixDgram, Kind::UnixSeq]);
+    }
+    let explicit = !kinds.is_empty();
+    if !explicit {
+        kinds = vec![
+            Kind::UnixStream,
+            Kind::UnixDgram,
+            Kind::UnixSeq,
+            Kind::Tcp,
+            Kind::Udp,
+        ];
+    }
+    let (v4, v6) = match (a.ipv4, a.ipv6) {
+        (true, false) => (true, false),
+        (false, true) => (false, true),
+        _ => (true, true),
+    };
+    if (a.ipv4 || a.ipv6) && !explicit {
+        kinds = vec![Kind::Tcp, Kind::Udp];
+    }
+    let which = if a.all {
+        Which::All
+    } else if a.listening {
+        Which::Listening
+    } else {
+        Which::Connected
+    };
+    let socks = match list_sockets(&kinds, v4, v6) {
+        Ok(s) => s,
+        Err(e) => {
+            return fail(
+                "ss",
+                format!("cannot list sockets through sock_diag netlink: {e}"),
+            )
+        }
+    };
+    let owners = if a.processes {
+        match proc_root() {
+            Ok(p) => socket_owners(&p),
+            Err(e) => {
+                eprintln!("ss: cannot open /proc for -p: {e}");
+                Owners::new()
+            }
+        }
+    } else {
+        Owners::new()
+    };
+    let names = Names::new(a.numeric);
+    let show_netid = kinds.len() > 1;
+    let mut rows: Vec<([String; 9], char)> = Vec::new();
+    for s in socks.iter().filter(|s| selected(s, which)) {
+        let (la, lp) = end_parts(s, &s.local, &names);
+        let (pa, pp) = end_parts(s, &s.peer, &names);
+        let sep = if s.kind.is_unix() { ' ' } else { ':' };
+        rows.push((
+            [
+                s.kind.netid().into(),
+                state_name(s.kind, s.state).into(),
+                s.recv_q.to_string(),
+                s.send_q.to_string(),
+                la,
+                lp,
+                pa,
+                pp,
+                users(&owners, s.inode),
+            ],
+            sep,
+        ));
+    }
+    print!("{}", format_ss(&rows, show_netid, !a.no_header));
+    0
+}
+
+fn end_parts(s: &Sock, e: &End, names: &Names) -> (String, String) {
+    match e {
+        End::Inet(ip, port) => (ss_addr(*ip, s.v6only), names.port(s.kind, *port)),
+        End::Unix(path, ino) => (path.clone(), ino.to_string()),
+    }
+}
+
+/// Lays the rows out as iproute2's ss does: left-aligned columns, the
+/// address right-aligned against its ":port".
+fn format_ss(rows: &[([String; 9], char)], netid: bool, header: bool) -> String {
+    let head = [
+        "Netid",
+        "State",
+        "Recv-Q",
+        "Send-Q",
+        "Local Address",
+        "Port",
+        "Peer Address",
+        "Port",
+        "Process",
+    ];
+    let mut w = [0usize; 9];
+    for (i, h) in head.iter().enumerate() {
+        w[i] = if header { h.len() } else { 0 };
+    }
+    for (r, _) in rows {
+        for i in 0..9 {
+            w[i] = w[i].max(r[i].chars().count());
+        }
+    }
+    let line = |cols: [&str; 9], sep: char| -> String {
+        let mut s = String::new();
+        if netid {
+            let _ = write!(s, "{:<w0$} ", cols[0], w0 = w[0]);
+        }
+        let _ = write!(
+            s,
+            "{:<w1$} {:<w2$} {:<w3$} {:>w4$}{sep}{:<w5$} {:>w6$}{sep}{:<w7$} {}",
+            cols[1],
+            cols[2],
+            cols[3],
+            cols[4],
+            cols[5],
+            cols[6],
+            cols[7],
+            cols[8],
+            w1 = w[1],
+            w2 = w[2],
+            w3 = w[3],
+            w4 = w[4],
+            w5 = w[5],
+            w6 = w[6],
+            w7 = w[7],
+        );
+        s.truncate(s.trim_end().len());
+        s.push('\n');
+        s
+    };
+    let mut out = String::new();
+    if header {
+        out.push_str(&line(head, ':'));
+    }
+    for (r, sep) in rows {
+        let c: Vec<&str> = r.iter().map(|s| s.as_str()).collect();
+        out.push_str(&line(
+            [c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8]],
+            *sep,
+        ));
+    }
+    out
+}
+
+/// netstat - print network connections (cdbg's bundled version)
+#[derive(Parser, Debug)]
+#[command(name = "netstat", about, disable_version_flag = true)]
+struct NetstatArgs {
+    /// Show TCP sockets
+    #[arg(short = 't', long = "tcp")]
+    tcp: bool,
+    /// Show UDP sockets
+    #[arg(short = 'u', long = "udp")]
+    udp: bool,
+    /// Show Unix domain sockets
+    #[arg(short = 'x', long = "unix")]
+    unix: bool,
+    /// Show only listening sockets
+    #[arg(short = 'l', long = "listening")]
+    listening: bool,
+    /// Show all sockets
+    #[arg(short = 'a', long = "all")]
+    all: bool,
+    /// Numeric addresses and ports
+    #[arg(short = 'n', long = "numeric")]
+    numeric: bool,
+    /// Show PID/Program name
+    #[arg(short = 'p', long = "program")]
+    program: bool,
+    /// IPv4 only
+    #[arg(short = '4')]
+    ipv4: bool,
+    /// IPv6 only
+    #[arg(short = '6')]
+    ipv6: bool,
+}
+
+fn netstat_addr(ip: IpAddr, port: String) -> String {
+    match ip {
+        IpAddr::V4(a) => format!("{a}:{port}"),
+        IpAddr::V6(a) => format!("{a}:{port}"),
+    }
+}
+
+fn netstat_state(s: &Sock) -> &'static str {
+    if s.kind == Kind::Udp {
+        return if s.state == 1 { "ESTABLISHED" } else { "" };
+    }
+    match s.state {
+        1 => "ESTABLISHED",
+        2 => "SYN_SENT",
+        3 => "SYN_RECV",
+        4 => "FIN_WAIT1",
+        5 => "FIN_WAIT2",
+        6 => "TIME_WAIT",
+        7 => "CLOSE",
+        8 => "CLOSE_WAIT",
+        9 => "LAST_ACK",
+        10 => "LISTEN",
+        11 => "CLOSING",
+        _ => "UNKNOWN",
+    }
+}
+
+fn netstat_prog(owners: &Owners, inode: u32) -> String {
+    match owners.get(&inode).and_then(|l| l.first()) {
+        Some((name, pid, _)) => format!("{pid}/{name}"),
+        None => "-".into(),
+    }
+}
+
+/// Entry point of `netstat`.
+pub fn netstat_main(args: Vec<OsString>) -> i32 {
+    let a: NetstatArgs = match parse_args(args) {
+        Ok(a) => a,
+        Err(c) => return c,
+    };
+    let any = a.tcp || a.udp || a.unix;
+    let (tcp, udp, unix) = if any {
+        (a.tcp, a.udp, a.unix)
+    } else {
+        (true, true, true)
+    };
+    let (v4, v6) = match (a.ipv4, a.ipv6) {
+        (true, false) => (true, false),
+        (false, true) => (false, true),
+        _ => (true, true),
+    };
+    let which = if a.all {
+        Which::All
+    } else if a.listening {
+        Which::Listening
+    } else {
+        Which::Connected
+    };
+    let names = Names::new(a.numeric);
+    let owners = if a.program {
+        proc_root().map(|p| socket_owners(&p)).unwrap_or_default()
+    } else {
+        Owners::new()
+    };
+    let mut kinds = Vec::new();
+    if tcp {
+        kinds.push(Kind::Tcp);
+    }
+    if udp {
+        kinds.push(Kind::Udp);
+    }
+    let mut out = String::new();
+    if tcp || udp {
+        let socks = match list_sockets(&kinds, v4, v6) {
+            Ok(s) => s,
+            Err(e) => return fail("netstat", format!("cannot list sockets: {e}")),
+        };
+        let title = match which {
+            Which::Listening => "only servers",
+            Which::All => "servers and established",
+            Which::Connected => "w/o servers",
+        };
+        let _ = writeln!(out, "Active Internet connections ({title})");
+        let _ = write!(
+            out,
+            "Proto Recv-Q Send-Q Local Address           Foreign Address         State      "
+        );
+        if a.program {
+            out.push_str(" PID/Program name");
+        }
+        out.push('\n');
+        for s in socks.iter().filter(|s| selected(s, which)) {
+            let (End::Inet(lip, lport), End::Inet(pip, pport)) = (&s.local, &s.peer) else {
+                continue;
+            };
+            let v6 = lip.is_ipv6();
+            let proto = format!("{}{}", s.kind.netid(), if v6 { "6" } else { "" });
+            let local = netstat_addr(*lip, names.port(s.kind, *lport));
+            let peer = netstat_addr(*pip, names.port(s.kind, *pport));
+            // net-tools reads /proc/net/*, which shows 0 as a listener's
+            // send queue (sock_diag gives its backlog limit there).
+            let send_q = if s.state == 10 { 0 } else { s.send_q };
+            let mut line = format!(
+                "{:<5} {:>6} {:>6} {:<23} {:<23} {:<11}",
+                proto,
+                s.recv_q,
+                send_q,
+                local,
+                peer,
+                netstat_state(s)
+            );
+            if a.program {
+                let _ = write!(line, " {}", netstat_prog(&owners, s.inode));
+            }
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+    }
+    if unix {
+        let socks = match list_sockets(&[Kind::UnixStream, Kind::UnixDgram, Kind::UnixSeq], v4, v6)
+        {
+            Ok(s) => s,
+            Err(e) => return fail("netstat", format!("cannot list unix sockets: {e}")),
+        };
+        let title = match which {
+            Which::Listening => "only servers",
+            Which::All => "servers and established",
+            Which::Connected => "w/o servers",
+        };
+        let _ = writeln!(out, "Active UNIX domain sockets ({title})");
+        let _ = write!(
+            out,
+            "Proto RefCnt Flags       Type       State         I-Node  "
+        );
+        if a.program {
+            out.push_str(" PID/Program name    ");
+        }
+        out.push_str(" Path\n");
+        for s in socks.iter().filter(|s| selected(s, which)) {
+            let End::Unix(path, ino) = &s.local else {
+                continue;
+            };
+            let ty = match s.kind {
+                Kind::UnixStream => "STREAM",
+                Kind::UnixDgram => "DGRAM",
+                _ => "SEQPACKET",
+            };
+            let state = match s.state {
+                10 => "LISTENING",
+                1 => "CONNECTED",
+                _ => "",
+            };
+            let flags = if s.state == 10 { "[ ACC ]" } else { "[ ]" };
+            let mut line = format!(
+                "unix  {:<6} {:<11} {:<10} {:<13} {:<8}",
+                2, flags, ty, state, ino
+            );
+            if a.program {
+                let _ = write!(line, " {:<20}", netstat_prog(&owners, s.inode));
+            }
+            if path != "*" {
+                let _ = write!(line, " {path}");
+            }
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+    }
+    print!("{out}");
+    0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{Ipv4Addr, Ipv6Addr};
+
+    #[test]
+    fn addresses_are_spelled_like_ss() {
+        assert_eq!(
+            ss_addr(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 1)), false),
+            "127.0.0.1"
+        );
+        assert_eq!(ss_addr(IpAddr::V6(Ipv6Addr::UNSPECIFIED), false), "*");
+        assert_eq!(ss_addr(IpAddr::V6(Ipv6Addr::UNSPECIFIED), true), "[::]");
+        assert_eq!(ss_addr(IpAddr::V6(Ipv6Addr::LOCALHOST), true), "[::1]");
+    }
+
+    #[test]
+    fn layout_aligns_the_colon() {
+        let rows = [(
+            [
+                "tcp".to_string(),
+                "LISTEN".into(),
+                "0".into(),
+                "128".into(),
+                "127.0.0.1".into(),
+                "8080".into(),
+                "0.0.0.0".into(),
+                "*".into(),
+                "users:((\"x\",pid=1,fd=3))".into(),
+            ],
+            ':',
+        )];
+        let out = format_ss(&rows, false, true);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[0].find("s:P"), Some(lines[1].find("1:8").unwrap()));
+        assert!(lines[1].ends_with("users:((\"x\",pid=1,fd=3))"));
+    }
+}
