@@ -18,10 +18,10 @@ use netlink_packet_sock_diag::{
     SockDiagMessage,
 };
 use netlink_sys::protocols::NETLINK_SOCK_DIAG;
-use rustix::fd::OwnedFd;
-use rustix::fs::{openat, readlinkat, Mode, OFlags, CWD};
 
 use super::{fail, netlink, parse_args};
+use crate::applets::procfs::ProcRoot;
+use crate::applets::table::{Align, Table};
 
 /// The kind of a socket, as in ss's Netid column.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -85,26 +85,20 @@ pub struct Sock {
 
 /// Lists the TCP, UDP and unix sockets of the caller's network namespace.
 pub fn list_sockets(kinds: &[Kind], v4: bool, v6: bool) -> io::Result<Vec<Sock>> {
+    // ss's order: unix, then udp, then tcp.
     let mut out = Vec::new();
-    for &kind in kinds {
-        match kind {
-            Kind::Tcp | Kind::Udp => {
-                let proto = if kind == Kind::Tcp {
-                    IPPROTO_TCP
-                } else {
-                    IPPROTO_UDP
-                };
-                for (fam, want) in [(AF_INET, v4), (AF_INET6, v6)] {
-                    if want {
-                        inet_dump(kind, fam, proto, &mut out)?;
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
     if kinds.iter().any(|k| k.is_unix()) {
         unix_dump(kinds, &mut out)?;
+    }
+    for (kind, proto) in [(Kind::Udp, IPPROTO_UDP), (Kind::Tcp, IPPROTO_TCP)] {
+        if !kinds.contains(&kind) {
+            continue;
+        }
+        for (fam, want) in [(AF_INET, v4), (AF_INET6, v6)] {
+            if want {
+                inet_dump(kind, fam, proto, &mut out)?;
+            }
+        }
     }
     Ok(out)
 }
@@ -199,39 +193,30 @@ fn unix_dump(kinds: &[Kind], out: &mut Vec<Sock>) -> io::Result<()> {
 /// The processes holding a socket: (command name, pid, fd).
 pub type Owners = HashMap<u32, Vec<(String, u32, u32)>>;
 
-/// Opens the proc root used for `-p`.
-// TODO(net): switch to the shared proc-root handle (src/applets/procfs.rs)
-// once the `procs` branch lands; it also works without a mounted /proc.
-fn proc_root() -> io::Result<OwnedFd> {
-    Ok(openat(
-        CWD,
-        "/proc",
-        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
-        Mode::empty(),
-    )?)
+/// Opens the proc root used for `-p`: the container's /proc, or a private
+/// detached procfs when it has none.
+fn proc_root() -> io::Result<ProcRoot> {
+    ProcRoot::open()
 }
 
 /// Maps socket inodes to the processes that hold them, by reading every
-/// PID/fd link ("socket:[INODE]") under the proc root `proc`. Works on a
-/// directory fd only, so it needs no /proc mounted in the caller's view.
-pub fn socket_owners(proc: &OwnedFd) -> Owners {
+/// PID/fd link ("socket:[INODE]") under the proc root `proc`.
+pub fn socket_owners(proc: &ProcRoot) -> Owners {
     let mut owners: Owners = HashMap::new();
-    for pid in numeric_entries(proc, ".") {
-        let Ok(pdir) = openat(
-            proc,
-            pid.to_string(),
-            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
-            Mode::empty(),
-        ) else {
-            continue;
-        };
-        let comm = read_small(&pdir, "comm")
+    for pid in proc.pids().unwrap_or_default() {
+        let comm = proc
+            .read_string(&format!("{pid}/comm"))
             .map(|s| s.trim_end().to_string())
             .unwrap_or_default();
-        let mut fds = numeric_entries(&pdir, "fd");
+        let mut fds: Vec<u32> = proc
+            .list(&format!("{pid}/fd"))
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|n| n.parse().ok())
+            .collect();
         fds.sort_unstable();
         for fdn in fds {
-            let Ok(link) = readlinkat(&pdir, format!("fd/{fdn}"), Vec::new()) else {
+            let Ok(link) = proc.readlink(&format!("{pid}/fd/{fdn}")) else {
                 continue;
             };
             let link = link.to_string_lossy();
@@ -243,47 +228,12 @@ pub fn socket_owners(proc: &OwnedFd) -> Owners {
                     owners
                         .entry(ino)
                         .or_default()
-                        .push((comm.clone(), pid, fdn));
+                        .push((comm.clone(), pid as u32, fdn));
                 }
             }
         }
     }
     owners
-}
-
-/// The numeric names in directory `path` under `dir` (pids, fd numbers).
-fn numeric_entries(dir: &OwnedFd, path: &str) -> Vec<u32> {
-    let Ok(fd) = openat(
-        dir,
-        path,
-        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
-        Mode::empty(),
-    ) else {
-        return Vec::new();
-    };
-    let Ok(mut d) = rustix::fs::Dir::new(fd) else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    while let Some(Ok(e)) = d.next() {
-        if let Some(n) = e
-            .file_name()
-            .to_str()
-            .ok()
-            .and_then(|s| s.parse::<u32>().ok())
-        {
-            out.push(n);
-        }
-    }
-    out
-}
-
-fn read_small(dir: &OwnedFd, name: &str) -> Option<String> {
-    let fd = openat(dir, name, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()).ok()?;
-    let mut f = std::fs::File::from(fd);
-    let mut s = String::new();
-    io::Read::read_to_string(&mut f, &mut s).ok()?;
-    Some(s)
 }
 
 /// ss's name for a TCP state number.
@@ -540,69 +490,47 @@ fn end_parts(s: &Sock, e: &End, names: &Names) -> (String, String) {
     }
 }
 
-/// Lays the rows out as iproute2's ss does: left-aligned columns, the
-/// address right-aligned against its ":port".
+/// Lays the rows out as iproute2's ss does: left-aligned columns, each
+/// address right-aligned against its ":port" (" inode" for unix sockets).
+/// The shared table has one separator for all columns, so it is set empty
+/// and the blanks and colons are columns of their own.
 fn format_ss(rows: &[([String; 9], char)], netid: bool, header: bool) -> String {
-    let head = [
-        "Netid",
-        "State",
-        "Recv-Q",
-        "Send-Q",
-        "Local Address",
-        "Port",
-        "Peer Address",
-        "Port",
-        "Process",
+    let mut t = Table::new();
+    t.headers = header;
+    t.separator = String::new();
+    let cols: [(&str, Align); 9] = [
+        ("Netid", Align::Left),
+        ("State", Align::Left),
+        ("Recv-Q", Align::Left),
+        ("Send-Q", Align::Left),
+        ("Local Address", Align::Right),
+        ("Port", Align::Left),
+        ("Peer Address", Align::Right),
+        ("Port", Align::Left),
+        ("Process", Align::Left),
     ];
-    let mut w = [0usize; 9];
-    for (i, h) in head.iter().enumerate() {
-        w[i] = if header { h.len() } else { 0 };
-    }
-    for (r, _) in rows {
-        for i in 0..9 {
-            w[i] = w[i].max(r[i].chars().count());
+    let first = if netid { 0 } else { 1 };
+    for (i, (h, al)) in cols.iter().enumerate().skip(first) {
+        if i > first {
+            t.col(if i == 5 || i == 7 { ":" } else { " " }, Align::Left);
         }
-    }
-    let line = |cols: [&str; 9], sep: char| -> String {
-        let mut s = String::new();
-        if netid {
-            let _ = write!(s, "{:<w0$} ", cols[0], w0 = w[0]);
-        }
-        let _ = write!(
-            s,
-            "{:<w1$} {:<w2$} {:<w3$} {:>w4$}{sep}{:<w5$} {:>w6$}{sep}{:<w7$} {}",
-            cols[1],
-            cols[2],
-            cols[3],
-            cols[4],
-            cols[5],
-            cols[6],
-            cols[7],
-            cols[8],
-            w1 = w[1],
-            w2 = w[2],
-            w3 = w[3],
-            w4 = w[4],
-            w5 = w[5],
-            w6 = w[6],
-            w7 = w[7],
-        );
-        s.truncate(s.trim_end().len());
-        s.push('\n');
-        s
-    };
-    let mut out = String::new();
-    if header {
-        out.push_str(&line(head, ':'));
+        t.col(*h, *al);
     }
     for (r, sep) in rows {
-        let c: Vec<&str> = r.iter().map(|s| s.as_str()).collect();
-        out.push_str(&line(
-            [c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8]],
-            *sep,
-        ));
+        let mut cells: Vec<String> = Vec::new();
+        for (i, cell) in r.iter().enumerate().skip(first) {
+            if i > first {
+                cells.push(if i == 5 || i == 7 {
+                    sep.to_string()
+                } else {
+                    " ".into()
+                });
+            }
+            cells.push(cell.clone());
+        }
+        t.row(cells);
     }
-    out
+    t.render()
 }
 
 /// netstat - print network connections (cdbg's bundled version)
