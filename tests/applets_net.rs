@@ -186,6 +186,10 @@ fn inner_ss_netstat() {
     assert!(line.starts_with("LISTEN "), "{ss}");
     assert!(line.contains("0.0.0.0:7001"), "{ss}");
     assert!(line.contains(&owner), "no owner {owner} in:\n{ss}");
+    let only = stdout_of("ss", &["-ltn", "sport = :7001"]);
+    assert_eq!(only.lines().count(), 2, "{only}");
+    let none = stdout_of("ss", &["-ltn", "sport", "=", ":7002"]);
+    assert_eq!(none.lines().count(), 1, "{none}");
 
     let ns = stdout_of("netstat", &["-tlnp"]);
     assert!(
@@ -296,6 +300,15 @@ fn inner_ip() {
         "{r}"
     );
     assert_eq!(stdout_of("ip", &["r"]), r);
+
+    let nr = stdout_of("netstat", &["-rn"]);
+    assert!(nr.starts_with("Kernel IP routing table\nDestination     Gateway         Genmask         Flags   MSS Window  irtt Iface\n"), "{nr}");
+    assert!(
+        nr.contains(
+            "\n10.78.0.0       10.77.0.2       255.255.0.0     UG        0 0          0 v0\n"
+        ),
+        "{nr}"
+    );
 
     let br = stdout_of("ip", &["-br", "a"]);
     let lo = br.lines().next().unwrap();

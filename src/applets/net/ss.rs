@@ -373,6 +373,91 @@ struct SsArgs {
     /// Suppress the header line
     #[arg(short = 'H', long = "no-header")]
     no_header: bool,
+    /// Filter: `sport|dport [=|==|!=] [:]PORT`, `src|dst ADDR`, joined by `and`
+    #[arg(value_name = "FILTER")]
+    filter: Vec<String>,
+}
+
+/// One term of the small filter language ss users type most.
+#[derive(Debug, PartialEq)]
+enum Term {
+    Port {
+        local: bool,
+        port: u16,
+        negate: bool,
+    },
+    Addr {
+        local: bool,
+        ip: IpAddr,
+    },
+}
+
+fn parse_filter(words: &[String]) -> Result<Vec<Term>, String> {
+    let words: Vec<&str> = words.iter().flat_map(|w| w.split_whitespace()).collect();
+    let mut terms = Vec::new();
+    let mut i = 0;
+    while i < words.len() {
+        let w = words[i];
+        i += 1;
+        if w == "and" || w == "&&" {
+            continue;
+        }
+        let local = match w {
+            "sport" | "src" => true,
+            "dport" | "dst" => false,
+            other => {
+                return Err(format!(
+                    "unsupported filter word '{other}' (sport, dport, src, dst)"
+                ))
+            }
+        };
+        let mut negate = false;
+        if let Some(op) = words.get(i) {
+            match *op {
+                "=" | "==" | "eq" => i += 1,
+                "!=" | "ne" | "neq" => {
+                    negate = true;
+                    i += 1
+                }
+                _ => {}
+            }
+        }
+        let v = *words.get(i).ok_or_else(|| format!("'{w}' needs a value"))?;
+        i += 1;
+        if w.ends_with("port") {
+            let p = v.trim_start_matches(':');
+            let port = p.parse().map_err(|_| format!("bad port '{v}'"))?;
+            terms.push(Term::Port {
+                local,
+                port,
+                negate,
+            });
+        } else {
+            let a = v.trim_start_matches('[').trim_end_matches(']');
+            let ip = a
+                .parse()
+                .map_err(|_| format!("bad address '{v}' (numeric only)"))?;
+            terms.push(Term::Addr { local, ip });
+        }
+    }
+    Ok(terms)
+}
+
+fn matches_filter(s: &Sock, terms: &[Term]) -> bool {
+    terms.iter().all(|t| {
+        let (local, want) = match t {
+            Term::Port { local, .. } | Term::Addr { local, .. } => (*local, t),
+        };
+        let End::Inet(ip, port) = (if local { &s.local } else { &s.peer }) else {
+            return false;
+        };
+        match want {
+            Term::Port {
+                port: p, negate, ..
+            } => (port == p) != *negate,
+            Term::Addr { ip: want, .. } => ip == want,
+        }
+    })
 }
 
 /// Which states a listing shows: listening only, non-listening only, or all.
@@ -437,6 +522,10 @@ pub fn ss_main(args: Vec<OsString>) -> i32 {
     } else {
         Which::Connected
     };
+    let terms = match parse_filter(&a.filter) {
+        Ok(t) => t,
+        Err(e) => return fail("ss", e),
+    };
     let socks = match list_sockets(&kinds, v4, v6) {
         Ok(s) => s,
         Err(e) => {
@@ -460,7 +549,10 @@ pub fn ss_main(args: Vec<OsString>) -> i32 {
     let names = Names::new(a.numeric);
     let show_netid = kinds.len() > 1;
     let mut rows: Vec<([String; 9], char)> = Vec::new();
-    for s in socks.iter().filter(|s| selected(s, which)) {
+    for s in socks
+        .iter()
+        .filter(|s| selected(s, which) && matches_filter(s, &terms))
+    {
         let (la, lp) = end_parts(s, &s.local, &names);
         let (pa, pp) = end_parts(s, &s.peer, &names);
         let sep = if s.kind.is_unix() { ' ' } else { ':' };
@@ -564,6 +656,56 @@ struct NetstatArgs {
     /// IPv6 only
     #[arg(short = '6')]
     ipv6: bool,
+    /// Show the kernel IPv4 routing table
+    #[arg(short = 'r', long = "route")]
+    route: bool,
+}
+
+/// `netstat -r`: the main IPv4 routing table in net-tools' layout.
+fn netstat_routes(numeric: bool) -> io::Result<String> {
+    let links = super::ip::links()?;
+    let mut out = String::from("Kernel IP routing table\n");
+    out.push_str(
+        "Destination     Gateway         Genmask         Flags   MSS Window  irtt Iface\n",
+    );
+    for r in super::ip::routes(2)? {
+        // Main table, unicast/unreachable-style routes only, like net-tools.
+        if r.table != 254 || r.kind == 2 || r.kind == 3 {
+            continue;
+        }
+        let dst = match r.dst {
+            Some(d) => d.to_string(),
+            None if !numeric && r.dst_len == 0 => "default".into(),
+            None => "0.0.0.0".into(),
+        };
+        let gw = r
+            .gateway
+            .map(|g| g.to_string())
+            .unwrap_or_else(|| "0.0.0.0".into());
+        let mask =
+            std::net::Ipv4Addr::from(u32::MAX.checked_shl(32 - r.dst_len as u32).unwrap_or(0));
+        let mut flags = String::from("U");
+        if r.gateway.is_some() {
+            flags.push('G');
+        }
+        if r.dst_len == 32 {
+            flags.push('H');
+        }
+        if matches!(r.kind, 6..=8) {
+            flags = "!".into();
+        }
+        let iface = r
+            .oif
+            .and_then(|i| links.iter().find(|l| l.index == i))
+            .map(|l| l.name.clone())
+            .unwrap_or_else(|| "*".into());
+        let _ = writeln!(
+            out,
+            "{dst:<15} {gw:<15} {mask:<15} {flags:<5} {:>5} {:<6} {:>5} {iface}",
+            0, 0, 0
+        );
+    }
+    Ok(out)
 }
 
 fn netstat_addr(ip: IpAddr, port: String) -> String {
@@ -606,6 +748,15 @@ pub fn netstat_main(args: Vec<OsString>) -> i32 {
         Ok(a) => a,
         Err(c) => return c,
     };
+    if a.route {
+        return match netstat_routes(a.numeric) {
+            Ok(t) => {
+                print!("{t}");
+                0
+            }
+            Err(e) => fail("netstat", format!("cannot read the routing table: {e}")),
+        };
+    }
     let any = a.tcp || a.udp || a.unix;
     let (tcp, udp, unix) = if any {
         (a.tcp, a.udp, a.unix)
@@ -751,6 +902,35 @@ mod tests {
         assert_eq!(ss_addr(IpAddr::V6(Ipv6Addr::UNSPECIFIED), false), "*");
         assert_eq!(ss_addr(IpAddr::V6(Ipv6Addr::UNSPECIFIED), true), "[::]");
         assert_eq!(ss_addr(IpAddr::V6(Ipv6Addr::LOCALHOST), true), "[::1]");
+    }
+
+    #[test]
+    fn filters() {
+        let t = parse_filter(&["sport = :8080".to_string()]).unwrap();
+        assert_eq!(
+            t,
+            vec![Term::Port {
+                local: true,
+                port: 8080,
+                negate: false
+            }]
+        );
+        let s = Sock {
+            kind: Kind::Tcp,
+            state: 10,
+            recv_q: 0,
+            send_q: 0,
+            local: End::Inet(IpAddr::V4(Ipv4Addr::LOCALHOST), 8080),
+            peer: End::Inet(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0),
+            inode: 1,
+            v6only: false,
+        };
+        assert!(matches_filter(&s, &t));
+        let t = parse_filter(&["dport".into(), "!=".into(), "22".into()]).unwrap();
+        assert!(matches_filter(&s, &t));
+        let t = parse_filter(&["src".into(), "10.0.0.1".into()]).unwrap();
+        assert!(!matches_filter(&s, &t));
+        assert!(parse_filter(&["state".into(), "listening".into()]).is_err());
     }
 
     #[test]
