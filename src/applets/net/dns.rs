@@ -583,8 +583,20 @@ pub fn resolve_host(host: &str) -> io::Result<Vec<IpAddr>> {
                     RData::Aaaa(a) => Some(IpAddr::V6(a)),
                     _ => None,
                 })),
+                // A silent nameserver will not answer the next question
+                // either: fail now rather than after every timeout.
+                Err(e) if e.kind() == io::ErrorKind::TimedOut => {
+                    last = Some(e);
+                    break;
+                }
                 Err(e) => last = Some(e),
             }
+        }
+        if last
+            .as_ref()
+            .is_some_and(|e| e.kind() == io::ErrorKind::TimedOut)
+        {
+            break;
         }
         if !ips.is_empty() {
             return Ok(ips);

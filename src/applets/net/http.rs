@@ -73,6 +73,25 @@ impl Url {
         Ok(Url { host, port, path })
     }
 
+    /// Resolves a Location header against this URL: absolute URLs as
+    /// they are, `/path` on the same server, `path` beside the current one.
+    pub fn join(&self, loc: &str) -> Result<Url, String> {
+        if loc.contains("://") {
+            return Url::parse(loc, "wget");
+        }
+        let path = if loc.starts_with('/') {
+            loc.to_string()
+        } else {
+            let base = self.path.split('?').next().unwrap_or("/");
+            let dir = &base[..base.rfind('/').map(|i| i + 1).unwrap_or(0)];
+            format!("{dir}{loc}")
+        };
+        Ok(Url {
+            path,
+            ..self.clone()
+        })
+    }
+
     fn host_header(&self) -> String {
         let h = if self.host.contains(':') {
             format!("[{}]", self.host)
@@ -348,14 +367,7 @@ pub fn wget_main(args: Vec<OsString>) -> i32 {
                     eprintln!("wget: 20 redirections exceeded.");
                     return 1;
                 }
-                let next = if loc.starts_with('/') {
-                    Ok(Url {
-                        path: loc.to_string(),
-                        ..url.clone()
-                    })
-                } else {
-                    Url::parse(loc, "wget")
-                };
+                let next = url.join(loc);
                 match next {
                     Ok(n) => {
                         say(format!("Location: {loc} [following]"));
@@ -507,6 +519,10 @@ mod tests {
         assert_eq!((u.host.as_str(), u.port), ("localhost", 8000));
         let e = Url::parse("https://example.com/", "wget").unwrap_err();
         assert!(e.contains("TLS not supported in the bundled wget"), "{e}");
+        let base = Url::parse("http://h:81/a/b?x", "wget").unwrap();
+        assert_eq!(base.join("c").unwrap().path, "/a/c");
+        assert_eq!(base.join("/d").unwrap().path, "/d");
+        assert_eq!(base.join("http://o/e").unwrap().host, "o");
         assert_eq!(
             file_name_of(&Url::parse("http://h/dir/", "wget").unwrap()),
             "index.html"
