@@ -26,7 +26,12 @@ const APPLETS: &[&str] = &[
 fn scratch() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let d = std::env::temp_dir().join(format!("cdbgt-net-{}", std::process::id()));
+        // pid plus time: inner tests may all be pid 2 of a new PID namespace.
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        let d = std::env::temp_dir().join(format!("cdbgt-net-{}-{nanos}", std::process::id()));
         let bin = d.join("bin");
         std::fs::create_dir_all(&bin).unwrap();
         for a in APPLETS {
@@ -70,11 +75,13 @@ fn stdout_of(name: &str, args: &[&str]) -> String {
 /// namespace (and mount namespace when `mount`), and checks that it ran
 /// and passed.
 fn in_netns(inner: &str, mount: bool) {
+    in_namespaces(inner, if mount { &["--mount"] } else { &[] });
+}
+
+/// Like [`in_netns`], with more `unshare` options.
+fn in_namespaces(inner: &str, extra: &[&str]) {
     let mut cmd = Command::new("unshare");
-    cmd.arg("--net");
-    if mount {
-        cmd.arg("--mount");
-    }
+    cmd.arg("--net").args(extra);
     let out = cmd
         .arg("--")
         .arg(std::env::current_exe().unwrap())
@@ -762,6 +769,80 @@ fn inner_ping() {
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stdout)
         .contains("1 packets transmitted, 0 received, 100% packet loss"));
+    cleanup();
+}
+
+// ------------------------------------------------------------------ scratch
+
+#[test]
+fn applets_work_in_a_scratch_root_without_proc_or_etc() {
+    in_namespaces("inner_scratch", &["--mount", "--pid", "--fork"]);
+}
+
+#[test]
+#[ignore = "runs inside private namespaces through its outer test"]
+fn inner_scratch() {
+    inner_setup();
+    // A root holding nothing but cdbg (bind-mounted) and applet symlinks:
+    // no /proc, no /etc (hosts, resolv.conf, services), no libc.
+    let root = scratch().join("root");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(root.join("cdbg"), b"").unwrap();
+    sh(&format!(
+        "mount --bind {} {}",
+        env!("CARGO_BIN_EXE_cdbg"),
+        root.join("cdbg").display()
+    ));
+    for a in APPLETS {
+        std::os::unix::fs::symlink("cdbg", root.join(a)).unwrap();
+    }
+    let r = root.to_str().unwrap().to_string();
+    let chrooted = |args: &[&str]| {
+        let o = Command::new("chroot")
+            .arg(&r)
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&o.stdout).into_owned();
+        assert!(
+            o.status.success(),
+            "{args:?}: {}\n{out}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        out
+    };
+    let nc = Killed(
+        Command::new("chroot")
+            .args([&r, "/nc", "-l", "-p", "7300"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let ss = retry("the nc listener", || {
+        let out = chrooted(&["/ss", "-ltnp"]);
+        out.contains(":7300").then_some(out)
+    });
+    assert!(
+        ss.contains("users:((\"nc\",pid="),
+        "ss -p without /proc:\n{ss}"
+    );
+    assert!(chrooted(&["/netstat", "-tlnp"]).contains("/nc"));
+    assert!(chrooted(&["/ip", "addr"]).contains("    inet 127.0.0.1/8 scope host lo\n"));
+    assert!(chrooted(&["/ping", "-c", "1", "127.0.0.1"]).contains("0% packet loss"));
+    let body = noise(1000, 3);
+    let port = http_server(body.clone());
+    let url = format!("http://localhost:{port}/file");
+    let o = Command::new("chroot")
+        .args([&r, "/wget", "-q", "-O", "-", &url])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(o.stdout, body);
+    assert!(!root.join("proc").exists() && !root.join("etc").exists());
+    drop(nc);
+    sh(&format!("umount -l {}", root.join("cdbg").display()));
     cleanup();
 }
 
