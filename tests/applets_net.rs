@@ -308,6 +308,15 @@ fn inner_ip() {
     );
     assert_eq!(stdout_of("ip", &["r"]), r);
 
+    assert_eq!(
+        stdout_of("ip", &["route", "get", "10.78.0.5"]),
+        "10.78.0.5 via 10.77.0.2 dev v0 src 10.77.0.1 uid 0 \n    cache \n"
+    );
+    sh("ip neigh add 10.77.0.2 lladdr 02:00:00:00:00:02 dev v0");
+    assert_eq!(
+        stdout_of("ip", &["neigh"]),
+        "10.77.0.2 dev v0 lladdr 02:00:00:00:00:02 PERMANENT \n"
+    );
     let nr = stdout_of("netstat", &["-rn"]);
     assert!(nr.starts_with("Kernel IP routing table\nDestination     Gateway         Genmask         Flags   MSS Window  irtt Iface\n"), "{nr}");
     assert!(

@@ -10,6 +10,7 @@ use std::net::IpAddr;
 use netlink_packet_route::{
     address::{AddressAttribute, AddressMessage},
     link::{LinkAttribute, LinkMessage},
+    neighbour::{NeighbourAddress, NeighbourAttribute, NeighbourMessage},
     route::{RouteAddress, RouteAttribute, RouteMessage, RoutePreference},
     AddressFamily, RouteNetlinkMessage,
 };
@@ -19,8 +20,9 @@ use super::{fail, netlink};
 
 const HELP: &str = "\
 Usage: ip [ OPTIONS ] OBJECT [ COMMAND [ ARGS ] ]
-OBJECT := { address | link | route }
+OBJECT := { address | link | route | neighbour }
 COMMAND := { show | list } [ dev NAME | NAME ]   (route: [ table main|local|all|N ])
+           ip route get ADDRESS
 OPTIONS := { -4 | -6 | -br[ief] | -o[neline] }
 
 cdbg's bundled ip shows addresses, links and routes of the current network
@@ -447,7 +449,13 @@ pub fn main(args: Vec<OsString>) -> i32 {
     } else if matches_word(object, "link", 1) {
         show_addr(&opts, rest, false)
     } else if matches_word(object, "route", 1) {
-        show_route(&opts, rest)
+        if rest.first().is_some_and(|c| matches_word(c, "get", 1)) {
+            route_get(rest.get(1).map(String::as_str))
+        } else {
+            show_route(&opts, rest)
+        }
+    } else if matches_word(object, "neighbour", 1) || matches_word(object, "neighbor", 5) {
+        show_neigh(&opts, rest)
     } else if object == "help" {
         print!("{HELP}");
         return 0;
@@ -805,6 +813,188 @@ pub fn format_route(r: &Route, names: &HashMap<u32, &str>, show_table: bool) -> 
         None => s.push(' '),
     }
     s
+}
+
+/// One neighbour (ARP / NDP) entry.
+#[derive(Clone, Debug)]
+pub struct Neigh {
+    /// Interface index.
+    pub index: u32,
+    /// The neighbour's address.
+    pub dst: IpAddr,
+    /// Its link-layer address.
+    pub lladdr: Option<Vec<u8>>,
+    /// NUD_* state bits.
+    pub state: u16,
+    /// NTF_* flags.
+    pub flags: u8,
+}
+
+/// The neighbour tables (ARP and NDP) of the current network namespace.
+pub fn neighbours() -> io::Result<Vec<Neigh>> {
+    let mut out = Vec::new();
+    for m in request(RouteNetlinkMessage::GetNeighbour(
+        NeighbourMessage::default(),
+    ))? {
+        let RouteNetlinkMessage::NewNeighbour(n) = m else {
+            continue;
+        };
+        let mut dst = None;
+        let mut lladdr = None;
+        for a in n.attributes {
+            match a {
+                NeighbourAttribute::Destination(NeighbourAddress::Inet(v4)) => {
+                    dst = Some(IpAddr::V4(v4))
+                }
+                NeighbourAttribute::Destination(NeighbourAddress::Inet6(v6)) => {
+                    dst = Some(IpAddr::V6(v6))
+                }
+                NeighbourAttribute::LinkLayerAddress(l) => lladdr = Some(l),
+                _ => {}
+            }
+        }
+        let Some(dst) = dst else { continue };
+        out.push(Neigh {
+            index: n.header.ifindex,
+            dst,
+            lladdr,
+            state: u16::from(n.header.state),
+            flags: n.header.flags.bits(),
+        });
+    }
+    Ok(out)
+}
+
+fn nud_name(state: u16) -> String {
+    const NAMES: &[(u16, &str)] = &[
+        (0x01, "INCOMPLETE"),
+        (0x02, "REACHABLE"),
+        (0x04, "STALE"),
+        (0x08, "DELAY"),
+        (0x10, "PROBE"),
+        (0x20, "FAILED"),
+        (0x40, "NOARP"),
+        (0x80, "PERMANENT"),
+    ];
+    let names: Vec<&str> = NAMES
+        .iter()
+        .filter(|(b, _)| state & b != 0)
+        .map(|(_, n)| *n)
+        .collect();
+    if names.is_empty() {
+        "NONE".into()
+    } else {
+        names.join(" ")
+    }
+}
+
+fn show_neigh(opts: &Opts, rest: &[String]) -> io::Result<String> {
+    let (dev, _) = parse_show(rest)?;
+    let links = links()?;
+    let dev_index = match &dev {
+        Some(d) => Some(
+            links
+                .iter()
+                .find(|l| &l.name == d)
+                .map(|l| l.index)
+                .ok_or_else(|| io::Error::other(format!("Cannot find device \"{d}\"")))?,
+        ),
+        None => None,
+    };
+    let mut out = String::new();
+    for n in neighbours()? {
+        let fam_ok = match opts.family {
+            Some(AF_INET) => n.dst.is_ipv4(),
+            Some(_) => n.dst.is_ipv6(),
+            None => true,
+        };
+        // NOARP entries (multicast, loopback) are hidden, as iproute2 does.
+        if !fam_ok || n.state == 0x40 || dev_index.is_some_and(|i| i != n.index) {
+            continue;
+        }
+        let _ = write!(out, "{}", n.dst);
+        if dev_index.is_none() {
+            let name = links
+                .iter()
+                .find(|l| l.index == n.index)
+                .map(|l| l.name.as_str());
+            let _ = write!(out, " dev {}", name.unwrap_or("?"));
+        }
+        if let Some(ll) = &n.lladdr {
+            let _ = write!(out, " lladdr {}", mac(ll));
+        }
+        if n.flags & 0x80 != 0 {
+            out.push_str(" router");
+        }
+        if n.flags & 0x08 != 0 {
+            out.push_str(" proxy");
+        }
+        let _ = writeln!(out, " {} ", nud_name(n.state));
+    }
+    Ok(out)
+}
+
+/// `ip route get ADDRESS`: the kernel's route lookup for one destination.
+fn route_get(addr: Option<&str>) -> io::Result<String> {
+    let addr = addr.ok_or_else(|| io::Error::other("ip route get needs an address"))?;
+    let ip: IpAddr = addr
+        .split('/')
+        .next()
+        .unwrap_or(addr)
+        .parse()
+        .map_err(|_| io::Error::other(format!("invalid address \"{addr}\"")))?;
+    let mut req = RouteMessage::default();
+    let (fam, len) = if ip.is_ipv4() {
+        (AF_INET, 32)
+    } else {
+        (AF_INET6, 128)
+    };
+    req.header.address_family = AddressFamily::from(fam);
+    req.header.destination_prefix_length = len;
+    req.attributes.push(RouteAttribute::Destination(match ip {
+        IpAddr::V4(a) => RouteAddress::Inet(a),
+        IpAddr::V6(a) => RouteAddress::Inet6(a),
+    }));
+    let RouteNetlinkMessage::NewRoute(r) =
+        netlink::get(NETLINK_ROUTE, RouteNetlinkMessage::GetRoute(req))?
+    else {
+        return Err(io::Error::other("unexpected rtnetlink answer"));
+    };
+    let mut route = Route {
+        family: fam,
+        dst_len: r.header.destination_prefix_length,
+        kind: u8::from(r.header.kind),
+        table: r.header.table as u32,
+        ..Default::default()
+    };
+    let mut uid = None;
+    for a in r.attributes {
+        match a {
+            RouteAttribute::Destination(d) => route.dst = route_ip(d),
+            RouteAttribute::Gateway(g) => route.gateway = route_ip(g),
+            RouteAttribute::PrefSource(s) => route.prefsrc = route_ip(s),
+            RouteAttribute::Oif(i) => route.oif = Some(i),
+            RouteAttribute::Uid(u) => uid = Some(u),
+            _ => {}
+        }
+    }
+    let links = links()?;
+    let names: HashMap<u32, &str> = links.iter().map(|l| (l.index, l.name.as_str())).collect();
+    // Printed as iproute2 does: no table/proto/scope, then uid and cache.
+    let mut line = format_route(
+        &Route {
+            protocol: 3,
+            ..route.clone()
+        },
+        &names,
+        false,
+    );
+    line.truncate(line.trim_end().len());
+    if let Some(u) = uid {
+        let _ = write!(line, " uid {u}");
+    }
+    let local = if route.kind == 2 { "<local> " } else { "" };
+    Ok(format!("{line} \n    cache {local}\n"))
 }
 
 #[cfg(test)]

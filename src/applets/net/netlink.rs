@@ -17,12 +17,33 @@ pub fn dump<T>(protocol: isize, request: T) -> io::Result<Vec<T>>
 where
     T: NetlinkSerializable + NetlinkDeserializable + Debug,
 {
+    exchange(protocol, request, true)
+}
+
+/// Sends one plain (non-dump) request and returns its single answer.
+pub fn get<T>(protocol: isize, request: T) -> io::Result<T>
+where
+    T: NetlinkSerializable + NetlinkDeserializable + Debug,
+{
+    exchange(protocol, request, false)?
+        .pop()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::UnexpectedEof, "no netlink answer"))
+}
+
+fn exchange<T>(protocol: isize, request: T, is_dump: bool) -> io::Result<Vec<T>>
+where
+    T: NetlinkSerializable + NetlinkDeserializable + Debug,
+{
     let mut socket = Socket::new(protocol)?;
     socket.bind_auto()?;
     socket.connect(&SocketAddr::new(0, 0))?;
 
     let mut header = NetlinkHeader::default();
-    header.flags = NLM_F_REQUEST | NLM_F_DUMP;
+    header.flags = if is_dump {
+        NLM_F_REQUEST | NLM_F_DUMP
+    } else {
+        NLM_F_REQUEST
+    };
     header.sequence_number = 1;
     let mut packet = NetlinkMessage::new(header, NetlinkPayload::InnerMessage(request));
     packet.finalize();
@@ -46,7 +67,12 @@ where
                     }
                     return Err(e.to_io());
                 }
-                NetlinkPayload::InnerMessage(m) => out.push(m),
+                NetlinkPayload::InnerMessage(m) => {
+                    out.push(m);
+                    if !is_dump {
+                        return Ok(out);
+                    }
+                }
                 _ => {}
             }
             if len == 0 {
