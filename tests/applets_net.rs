@@ -193,6 +193,16 @@ fn inner_ss_netstat() {
     assert!(line.starts_with("LISTEN "), "{ss}");
     assert!(line.contains("0.0.0.0:7001"), "{ss}");
     assert!(line.contains(&owner), "no owner {owner} in:\n{ss}");
+    // The /proc/net fallback (kernels without the diag modules) agrees.
+    let via_proc = stdout_of("ss", &["-ltnp", "--proc"]);
+    let pline = via_proc
+        .lines()
+        .find(|l| l.contains(":7001"))
+        .unwrap_or_else(|| panic!("{via_proc}"));
+    assert!(
+        pline.starts_with("LISTEN ") && pline.contains(&owner),
+        "{via_proc}"
+    );
     let only = stdout_of("ss", &["-ltn", "sport = :7001"]);
     assert_eq!(only.lines().count(), 2, "{only}");
     let none = stdout_of("ss", &["-ltn", "sport", "=", ":7002"]);

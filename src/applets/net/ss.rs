@@ -83,24 +83,180 @@ pub struct Sock {
     pub v6only: bool,
 }
 
+/// Where socket lists come from.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Source {
+    /// NETLINK_SOCK_DIAG, falling back to /proc/net per family when a
+    /// diag module is missing.
+    Auto,
+    /// /proc/net/{tcp,tcp6,udp,udp6,unix} only.
+    Proc,
+}
+
 /// Lists the TCP, UDP and unix sockets of the caller's network namespace.
 pub fn list_sockets(kinds: &[Kind], v4: bool, v6: bool) -> io::Result<Vec<Sock>> {
+    list_sockets_from(kinds, v4, v6, Source::Auto)
+}
+
+/// [`list_sockets`] from a chosen source.
+pub fn list_sockets_from(
+    kinds: &[Kind],
+    v4: bool,
+    v6: bool,
+    source: Source,
+) -> io::Result<Vec<Sock>> {
     // ss's order: unix, then udp, then tcp.
+    let mut proc = None;
     let mut out = Vec::new();
     if kinds.iter().any(|k| k.is_unix()) {
-        unix_dump(kinds, &mut out)?;
+        let diag = if source == Source::Auto {
+            unix_dump(kinds, &mut out)
+        } else {
+            Err(io::ErrorKind::Unsupported.into())
+        };
+        if let Err(e) = diag {
+            let text = lazy_proc(&mut proc)?
+                .read_string("net/unix")
+                .map_err(|pe| {
+                    io::Error::new(pe.kind(), format!("sock_diag: {e}; /proc/net/unix: {pe}"))
+                })?;
+            out.extend(
+                parse_proc_unix(&text)
+                    .into_iter()
+                    .filter(|s| kinds.contains(&s.kind)),
+            );
+        }
     }
     for (kind, proto) in [(Kind::Udp, IPPROTO_UDP), (Kind::Tcp, IPPROTO_TCP)] {
         if !kinds.contains(&kind) {
             continue;
         }
         for (fam, want) in [(AF_INET, v4), (AF_INET6, v6)] {
-            if want {
-                inet_dump(kind, fam, proto, &mut out)?;
+            if !want {
+                continue;
+            }
+            let diag = if source == Source::Auto {
+                inet_dump(kind, fam, proto, &mut out)
+            } else {
+                Err(io::ErrorKind::Unsupported.into())
+            };
+            if let Err(e) = diag {
+                let file = format!(
+                    "net/{}{}",
+                    if kind == Kind::Tcp { "tcp" } else { "udp" },
+                    if fam == AF_INET6 { "6" } else { "" }
+                );
+                match lazy_proc(&mut proc)?.read_string(&file) {
+                    Ok(text) => out.extend(parse_proc_inet(kind, &text)),
+                    // No IPv6 in this kernel or namespace: nothing to list.
+                    Err(pe) if fam == AF_INET6 && pe.kind() == io::ErrorKind::NotFound => {}
+                    Err(pe) => {
+                        return Err(io::Error::new(
+                            pe.kind(),
+                            format!("sock_diag: {e}; /proc/{file}: {pe}"),
+                        ))
+                    }
+                }
             }
         }
     }
     Ok(out)
+}
+
+/// Opens the proc root on first use.
+fn lazy_proc(slot: &mut Option<ProcRoot>) -> io::Result<&ProcRoot> {
+    if slot.is_none() {
+        *slot = Some(ProcRoot::open()?);
+    }
+    Ok(slot.as_ref().expect("just set"))
+}
+
+/// Parses an address of /proc/net/{tcp,udp}{,6}: hex words in host order.
+fn proc_addr(s: &str) -> Option<(IpAddr, u16)> {
+    let (a, p) = s.split_once(':')?;
+    let port = u16::from_str_radix(p, 16).ok()?;
+    let ip = match a.len() {
+        8 => IpAddr::V4(u32::from_str_radix(a, 16).ok()?.swap_bytes().into()),
+        32 => {
+            let mut b = [0u8; 16];
+            for w in 0..4 {
+                let word = u32::from_str_radix(&a[w * 8..w * 8 + 8], 16).ok()?;
+                b[w * 4..w * 4 + 4].copy_from_slice(&word.to_le_bytes());
+            }
+            IpAddr::V6(b.into())
+        }
+        _ => return None,
+    };
+    Some((ip, port))
+}
+
+/// Parses /proc/net/{tcp,udp}{,6}.
+fn parse_proc_inet(kind: Kind, text: &str) -> Vec<Sock> {
+    let mut out = Vec::new();
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if f.len() < 10 {
+            continue;
+        }
+        let (Some(local), Some(peer)) = (proc_addr(f[1]), proc_addr(f[2])) else {
+            continue;
+        };
+        let state = u8::from_str_radix(f[3], 16).unwrap_or(0);
+        let (tx, rx) = f[4].split_once(':').unwrap_or(("0", "0"));
+        out.push(Sock {
+            kind,
+            state,
+            recv_q: u32::from_str_radix(rx, 16).unwrap_or(0),
+            send_q: u32::from_str_radix(tx, 16).unwrap_or(0),
+            local: End::Inet(local.0, local.1),
+            peer: End::Inet(peer.0, peer.1),
+            inode: f[9].parse().unwrap_or(0),
+            v6only: false,
+        });
+    }
+    out
+}
+
+/// Parses /proc/net/unix (no peers or queues there: shown as 0).
+fn parse_proc_unix(text: &str) -> Vec<Sock> {
+    let mut out = Vec::new();
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if f.len() < 7 {
+            continue;
+        }
+        let flags = u32::from_str_radix(f[3], 16).unwrap_or(0);
+        let kind = match f[4] {
+            "0001" => Kind::UnixStream,
+            "0002" => Kind::UnixDgram,
+            "0005" => Kind::UnixSeq,
+            _ => continue,
+        };
+        // __SO_ACCEPTCON marks a listener; SS_CONNECTED (03) a connection.
+        let state = if flags & 0x10000 != 0 {
+            10
+        } else if f[5] == "03" {
+            1
+        } else {
+            7
+        };
+        let inode = f[6].parse().unwrap_or(0);
+        let path = f
+            .get(7)
+            .map(|p| p.to_string())
+            .unwrap_or_else(|| "*".into());
+        out.push(Sock {
+            kind,
+            state,
+            recv_q: 0,
+            send_q: 0,
+            local: End::Unix(path, inode),
+            peer: End::Unix("*".into(), 0),
+            inode,
+            v6only: false,
+        });
+    }
+    out
 }
 
 fn inet_dump(kind: Kind, family: u8, protocol: u8, out: &mut Vec<Sock>) -> io::Result<()> {
@@ -373,6 +529,10 @@ struct SsArgs {
     /// Suppress the header line
     #[arg(short = 'H', long = "no-header")]
     no_header: bool,
+    /// Read /proc/net instead of sock_diag netlink (for kernels without the
+    /// diag modules; used automatically when they are missing)
+    #[arg(long = "proc", hide = true)]
+    via_proc: bool,
     /// Filter: `sport|dport [=|==|!=] [:]PORT`, `src|dst ADDR`, joined by `and`
     #[arg(value_name = "FILTER")]
     filter: Vec<String>,
@@ -526,7 +686,12 @@ pub fn ss_main(args: Vec<OsString>) -> i32 {
         Ok(t) => t,
         Err(e) => return fail("ss", e),
     };
-    let socks = match list_sockets(&kinds, v4, v6) {
+    let source = if a.via_proc {
+        Source::Proc
+    } else {
+        Source::Auto
+    };
+    let socks = match list_sockets_from(&kinds, v4, v6, source) {
         Ok(s) => s,
         Err(e) => {
             return fail(
@@ -902,6 +1067,27 @@ mod tests {
         assert_eq!(ss_addr(IpAddr::V6(Ipv6Addr::UNSPECIFIED), false), "*");
         assert_eq!(ss_addr(IpAddr::V6(Ipv6Addr::UNSPECIFIED), true), "[::]");
         assert_eq!(ss_addr(IpAddr::V6(Ipv6Addr::LOCALHOST), true), "[::1]");
+    }
+
+    #[test]
+    fn proc_net_files_parse() {
+        let tcp = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n   0: 0100007F:1F90 00000000:0000 0A 00000000:00000002 00:00000000 00000000     0        0 4242 1 0000000000000000 100 0 0 10 0\n";
+        let s = parse_proc_inet(Kind::Tcp, tcp);
+        assert_eq!(s.len(), 1);
+        assert_eq!(s[0].state, 10);
+        assert_eq!(s[0].recv_q, 2);
+        assert_eq!(s[0].inode, 4242);
+        assert!(matches!(s[0].local, End::Inet(ip, 8080) if ip == IpAddr::V4(Ipv4Addr::LOCALHOST)));
+        let v6 = proc_addr("00000000000000000000000001000000:0050").unwrap();
+        assert_eq!(v6, (IpAddr::V6(Ipv6Addr::LOCALHOST), 80));
+        let unix = "Num       RefCount Protocol Flags    Type St Inode Path\n0000000000000000: 00000002 00000000 00010000 0001 01 138707 /tmp/x.sock\n0000000000000000: 00000003 00000000 00000000 0001 03 138708\n";
+        let u = parse_proc_unix(unix);
+        assert_eq!(
+            (u[0].kind, u[0].state, u[0].inode),
+            (Kind::UnixStream, 10, 138707)
+        );
+        assert!(matches!(&u[0].local, End::Unix(p, _) if p == "/tmp/x.sock"));
+        assert_eq!(u[1].state, 1);
     }
 
     #[test]
