@@ -679,6 +679,10 @@ fn inner_dns() {
         full.contains(";; SERVER: 127.0.0.1#5300(127.0.0.1) (UDP)"),
         "{full}"
     );
+    assert_eq!(
+        q(&["+noall", "+answer", "web.test"]),
+        "web.test.\t\t60\tIN\tA\t10.1.2.3\n"
+    );
     // Truncated over UDP: retried over TCP.
     let big = q(&["big.test"]);
     assert!(big.contains("ANSWER: 40") && big.contains("(TCP)"), "{big}");

@@ -659,6 +659,8 @@ TYPE: A AAAA CNAME MX NS PTR SOA SRV TXT ANY (default A)
   @SERVER   ask this server          -p PORT   server port (53)
   -x ADDR   reverse lookup (PTR)     +short    print the answer data only
   +tcp      query over TCP           +timeout=N  seconds per try
+  +[no]all +[no]comments +[no]question +[no]answer +[no]authority
+  +[no]additional +[no]stats   choose what is printed (+noall +answer)
 ";
 
 /// Entry point of `dig`.
@@ -673,6 +675,7 @@ pub fn dig_main(args: Vec<OsString>) -> i32 {
     let mut name = None;
     let mut qtype = None;
     let mut short = false;
+    let mut show = DigShow::default();
     let mut tcp = false;
     let mut timeout = None;
     let mut it = argv.iter();
@@ -708,7 +711,10 @@ pub fn dig_main(args: Vec<OsString>) -> i32 {
                 o if o.starts_with("timeout=") || o.starts_with("time=") => {
                     timeout = o.split('=').nth(1).and_then(|v| v.parse().ok())
                 }
-                _ => {} // other +options are accepted and ignored
+                o => {
+                    // Display toggles; other +options are accepted and ignored.
+                    show.apply(o);
+                }
             }
         } else if a.starts_with('-') {
             return fail("dig", format!("unknown option {a} (try dig --help)"));
@@ -752,15 +758,72 @@ pub fn dig_main(args: Vec<OsString>) -> i32 {
         }
         return 0;
     }
-    print!("{}", format_dig(&argv, &msg, srv, via_tcp, elapsed));
+    print!("{}", format_dig(&argv, &msg, srv, via_tcp, elapsed, show));
     0
 }
 
-fn section(out: &mut String, title: &str, recs: &[Record]) {
+/// Which parts of a reply dig prints (`+[no]comments`, `+[no]answer`, ...).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DigShow {
+    /// Header and section titles (`+comments`).
+    pub comments: bool,
+    /// Question section.
+    pub question: bool,
+    /// Answer section.
+    pub answer: bool,
+    /// Authority section.
+    pub authority: bool,
+    /// Additional section.
+    pub additional: bool,
+    /// Query time, server and size (`+stats`).
+    pub stats: bool,
+}
+
+impl Default for DigShow {
+    fn default() -> Self {
+        DigShow::all(true)
+    }
+}
+
+impl DigShow {
+    fn all(on: bool) -> Self {
+        DigShow {
+            comments: on,
+            question: on,
+            answer: on,
+            authority: on,
+            additional: on,
+            stats: on,
+        }
+    }
+
+    /// Applies one `+option` (without the `+`); false when unknown.
+    pub fn apply(&mut self, opt: &str) -> bool {
+        let (on, name) = match opt.strip_prefix("no") {
+            Some(n) => (false, n),
+            None => (true, opt),
+        };
+        match name {
+            "all" => *self = DigShow::all(on),
+            "comments" | "cmd" => self.comments = on,
+            "question" => self.question = on,
+            "answer" => self.answer = on,
+            "authority" => self.authority = on,
+            "additional" => self.additional = on,
+            "stats" => self.stats = on,
+            _ => return false,
+        }
+        true
+    }
+}
+
+fn section(out: &mut String, title: &str, recs: &[Record], comments: bool) {
     if recs.is_empty() {
         return;
     }
-    let _ = writeln!(out, "\n;; {title} SECTION:");
+    if comments {
+        let _ = writeln!(out, "\n;; {title} SECTION:");
+    }
     for r in recs {
         let class = if r.class == 1 {
             "IN".to_string()
@@ -786,56 +849,69 @@ pub fn format_dig(
     server: SocketAddr,
     tcp: bool,
     elapsed: Duration,
+    show: DigShow,
 ) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "\n; <<>> cdbg dig <<>> {}", argv.join(" "));
-    out.push_str(";; Got answer:\n");
-    let _ = writeln!(
-        out,
-        ";; ->>HEADER<<- opcode: QUERY, status: {}, id: {}",
-        rcode_name(m.rcode()),
-        m.id
-    );
-    let mut flags = Vec::new();
-    for (bit, n) in [
-        (0x8000, "qr"),
-        (0x0400, "aa"),
-        (0x0200, "tc"),
-        (0x0100, "rd"),
-        (0x0080, "ra"),
-    ] {
-        if m.flags & bit != 0 {
-            flags.push(n);
+    if show.comments {
+        let _ = writeln!(out, "\n; <<>> cdbg dig <<>> {}", argv.join(" "));
+        out.push_str(";; Got answer:\n");
+        let _ = writeln!(
+            out,
+            ";; ->>HEADER<<- opcode: QUERY, status: {}, id: {}",
+            rcode_name(m.rcode()),
+            m.id
+        );
+        let mut flags = Vec::new();
+        for (bit, n) in [
+            (0x8000, "qr"),
+            (0x0400, "aa"),
+            (0x0200, "tc"),
+            (0x0100, "rd"),
+            (0x0080, "ra"),
+        ] {
+            if m.flags & bit != 0 {
+                flags.push(n);
+            }
         }
+        let _ = writeln!(
+            out,
+            ";; flags: {}; QUERY: {}, ANSWER: {}, AUTHORITY: {}, ADDITIONAL: {}",
+            flags.join(" "),
+            m.questions.len(),
+            m.answers.len(),
+            m.authority.len(),
+            m.additional.len()
+        );
     }
-    let _ = writeln!(
-        out,
-        ";; flags: {}; QUERY: {}, ANSWER: {}, AUTHORITY: {}, ADDITIONAL: {}",
-        flags.join(" "),
-        m.questions.len(),
-        m.answers.len(),
-        m.authority.len(),
-        m.additional.len()
-    );
-    if !m.questions.is_empty() {
-        out.push_str("\n;; QUESTION SECTION:\n");
+    if show.question && !m.questions.is_empty() {
+        if show.comments {
+            out.push_str("\n;; QUESTION SECTION:\n");
+        }
         for (n, t, _) in &m.questions {
             let _ = writeln!(out, ";{n}\t\t\tIN\t{}", type_name(*t));
         }
     }
-    section(&mut out, "ANSWER", &m.answers);
-    section(&mut out, "AUTHORITY", &m.authority);
-    section(&mut out, "ADDITIONAL", &m.additional);
-    let _ = writeln!(out, "\n;; Query time: {} msec", elapsed.as_millis());
-    let _ = writeln!(
-        out,
-        ";; SERVER: {}#{}({}) ({})",
-        server.ip(),
-        server.port(),
-        server.ip(),
-        if tcp { "TCP" } else { "UDP" }
-    );
-    let _ = writeln!(out, ";; MSG SIZE  rcvd: {}\n", m.size);
+    if show.answer {
+        section(&mut out, "ANSWER", &m.answers, show.comments);
+    }
+    if show.authority {
+        section(&mut out, "AUTHORITY", &m.authority, show.comments);
+    }
+    if show.additional {
+        section(&mut out, "ADDITIONAL", &m.additional, show.comments);
+    }
+    if show.stats {
+        let _ = writeln!(out, "\n;; Query time: {} msec", elapsed.as_millis());
+        let _ = writeln!(
+            out,
+            ";; SERVER: {}#{}({}) ({})",
+            server.ip(),
+            server.port(),
+            server.ip(),
+            if tcp { "TCP" } else { "UDP" }
+        );
+        let _ = writeln!(out, ";; MSG SIZE  rcvd: {}\n", m.size);
+    }
     out
 }
 
