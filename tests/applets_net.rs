@@ -408,6 +408,38 @@ fn inner_nc() {
     assert!(String::from_utf8_lossy(&open.stderr).contains("succeeded"));
     assert!(!run("nc", &["-z", "127.0.0.1", "7102"]).status.success());
 
+    // -k serves one client after another; -q 0 quits when stdin ends
+    // even though the server never closes.
+    let keep = Killed(
+        applet("nc")
+            .args(["-l", "-k", "-p", "7103"])
+            .stdin(Stdio::piped())
+            .stdout(std::fs::File::create(d.join("keep")).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    retry("nc -l -k to listen", || {
+        stdout_of("ss", &["-ltn"]).contains(":7103").then_some(())
+    });
+    for word in ["one", "two"] {
+        let mut c = applet("nc")
+            .args(["-q", "0", "127.0.0.1", "7103"])
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap();
+        c.stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{word}\n").as_bytes())
+            .unwrap();
+        let st = retry("nc -q 0 to quit", || c.try_wait().unwrap());
+        assert!(st.success());
+    }
+    retry("both lines", || {
+        (std::fs::read_to_string(d.join("keep")).unwrap() == "one\ntwo\n").then_some(())
+    });
+    drop(keep);
+
     // UDP: a datagram each way.
     std::fs::write(d.join("pong"), "pong\n").unwrap();
     let userver = applet("nc")

@@ -44,6 +44,12 @@ struct NcArgs {
     /// Verbose: report connections on stderr
     #[arg(short = 'v')]
     verbose: bool,
+    /// With -l: accept another connection when one ends
+    #[arg(short = 'k')]
+    keep: bool,
+    /// Quit SECS seconds after stdin ends (0: at once)
+    #[arg(short = 'q', value_name = "SECS")]
+    quit: Option<f64>,
     /// Numeric addresses only (no DNS)
     #[arg(short = 'n')]
     numeric: bool,
@@ -302,12 +308,16 @@ fn listen(a: &NcArgs) -> io::Result<i32> {
     if a.verbose {
         eprintln!("Listening on {} {}", local.ip(), l.local_addr()?.port());
     }
-    let (s, peer) = l.accept()?;
-    drop(l);
-    if a.verbose {
-        eprintln!("Connection received on {} {}", peer.ip(), peer.port());
+    loop {
+        let (s, peer) = l.accept()?;
+        if a.verbose {
+            eprintln!("Connection received on {} {}", peer.ip(), peer.port());
+        }
+        let code = relay(Conn::Tcp(s), a, true)?;
+        if !a.keep {
+            return Ok(code);
+        }
     }
-    relay(Conn::Tcp(s), a, true)
 }
 
 enum Conn {
@@ -343,10 +353,12 @@ impl Conn {
 
 /// Relays stdin → connection and connection → stdout until both
 /// directions are done. stdin EOF half-closes the connection; the relay
-/// ends when the peer has closed too (or, with a terminal on stdin, as
-/// soon as the peer closes). `-w` ends an idle relay; for UDP, which has
-/// no EOF, it is the only end once stdin is done.
-fn relay(conn: Conn, a: &NcArgs, _listening: bool) -> io::Result<i32> {
+/// ends when the peer has closed too (or as soon as the peer closes when
+/// stdin is a terminal, or with -k, where the next client waits). `-w`
+/// ends an idle relay; for UDP, which has no EOF, it (or -q) is the only
+/// end once stdin is done.
+fn relay(conn: Conn, a: &NcArgs, listening: bool) -> io::Result<i32> {
+    let end_on_peer_eof = listening && a.keep;
     let udp = matches!(conn, Conn::Udp(_));
     match &conn {
         Conn::Tcp(s) => s.set_nonblocking(true)?,
@@ -365,15 +377,26 @@ fn relay(conn: Conn, a: &NcArgs, _listening: bool) -> io::Result<i32> {
     let mut shut = false;
     let mut buf = vec![0u8; 65536];
     let mut last_activity = Instant::now();
+    let quit_after = a.quit.map(|q| Duration::from_secs_f64(q.max(0.0)));
+    let mut stdin_done_at: Option<Instant> = None;
     loop {
+        if let (Some(q), Some(t)) = (quit_after, stdin_done_at) {
+            if t.elapsed() >= q && pending_off == pending.len() {
+                break;
+            }
+        }
         if !net_in_open
-            && (!stdin_open || stdin_tty || !net_out_open)
+            && (!stdin_open || stdin_tty || end_on_peer_eof || !net_out_open)
             && pending_off == pending.len()
         {
             break;
         }
-        let timeout = idle.map(|w| w.saturating_sub(last_activity.elapsed()));
-        if timeout.is_some_and(|t| t.is_zero()) {
+        let mut timeout = idle.map(|w| w.saturating_sub(last_activity.elapsed()));
+        if let (Some(q), Some(t)) = (quit_after, stdin_done_at) {
+            let left = q.saturating_sub(t.elapsed());
+            timeout = Some(timeout.map_or(left, |w| w.min(left)));
+        }
+        if timeout.is_some_and(|t| t.is_zero()) && stdin_done_at.is_none_or(|_| idle.is_some()) {
             break;
         }
         let want_stdin = stdin_open && net_out_open && pending_off == pending.len();
@@ -462,6 +485,7 @@ fn relay(conn: Conn, a: &NcArgs, _listening: bool) -> io::Result<i32> {
         if !stdin_open && pending_off == pending.len() && !shut {
             conn.shutdown_write();
             shut = true;
+            stdin_done_at = Some(Instant::now());
         }
     }
     stdout.flush()?;
