@@ -808,6 +808,11 @@ fn inner_ping() {
         "{out}"
     );
     assert!(out.contains("rtt min/avg/max/mdev = "), "{out}");
+    let six = stdout_of("ping", &["-6", "-c", "1", "::1"]);
+    assert!(
+        six.contains("64 bytes from ::1: icmp_seq=1") && six.contains(" 0% packet loss"),
+        "{six}"
+    );
     // Unprivileged ICMP sockets, where the namespace allows them.
     sh("echo '0 2147483647' > /proc/sys/net/ipv4/ping_group_range");
     let q = stdout_of("ping", &["-q", "-c", "1", "localhost"]);
