@@ -327,6 +327,15 @@ fn inner_ip() {
         stdout_of("ip", &["neigh"]),
         "10.77.0.2 dev v0 lladdr 02:00:00:00:00:02 PERMANENT \n"
     );
+    let st = stdout_of("ip", &["-s", "link", "show", "lo"]);
+    assert!(
+        st.contains("\n    RX:  bytes packets errors dropped  missed   mcast           \n"),
+        "{st}"
+    );
+    assert!(
+        st.contains("\n    TX:  bytes packets errors dropped carrier collsns           \n"),
+        "{st}"
+    );
     let nr = stdout_of("netstat", &["-rn"]);
     assert!(nr.starts_with("Kernel IP routing table\nDestination     Gateway         Genmask         Flags   MSS Window  irtt Iface\n"), "{nr}");
     assert!(

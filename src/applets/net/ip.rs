@@ -23,7 +23,7 @@ Usage: ip [ OPTIONS ] OBJECT [ COMMAND [ ARGS ] ]
 OBJECT := { address | link | route | neighbour }
 COMMAND := { show | list } [ dev NAME | NAME ]   (route: [ table main|local|all|N ])
            ip route get ADDRESS
-OPTIONS := { -4 | -6 | -br[ief] | -o[neline] }
+OPTIONS := { -4 | -6 | -br[ief] | -o[neline] | -s[tatistics] }
 
 cdbg's bundled ip shows addresses, links and routes of the current network
 namespace through rtnetlink, in iproute2's formats. It changes nothing.
@@ -62,6 +62,10 @@ pub struct Link {
     pub link_netnsid: Option<i32>,
     /// IFLA_MASTER.
     pub master: Option<u32>,
+    /// Counters: rx bytes, packets, errors, dropped, missed, multicast,
+    /// compressed; tx bytes, packets, errors, dropped, carrier, collisions,
+    /// compressed.
+    pub stats: Option<[u64; 14]>,
 }
 
 /// One interface address.
@@ -149,6 +153,24 @@ pub fn links() -> io::Result<Vec<Link>> {
                 LinkAttribute::Link(i) => link.link = Some(i),
                 LinkAttribute::LinkNetNsId(i) => link.link_netnsid = Some(i),
                 LinkAttribute::Controller(i) => link.master = Some(i),
+                LinkAttribute::Stats64(st) => {
+                    link.stats = Some([
+                        st.rx_bytes,
+                        st.rx_packets,
+                        st.rx_errors,
+                        st.rx_dropped,
+                        st.rx_missed_errors,
+                        st.multicast,
+                        st.rx_compressed,
+                        st.tx_bytes,
+                        st.tx_packets,
+                        st.tx_errors,
+                        st.tx_dropped,
+                        st.tx_carrier_errors,
+                        st.collisions,
+                        st.tx_compressed,
+                    ])
+                }
                 _ => {}
             }
         }
@@ -404,6 +426,65 @@ struct Opts {
     family: Option<u8>,
     brief: bool,
     oneline: bool,
+    stats: bool,
+}
+
+/// The `-s` counter table of iproute2: columns as wide as their longest
+/// header word ("RX errors:", "packets", ...) or value.
+fn format_stats(st: &[u64; 14]) -> String {
+    let mut cols = [10usize, 7, 6, 7, 7, 7, 10];
+    for half in [&st[..7], &st[7..]] {
+        for (c, v) in cols.iter_mut().zip(half) {
+            *c = (*c).max(v.to_string().len());
+        }
+    }
+    let mut out = String::new();
+    for (i, (label, words)) in [
+        (
+            "RX:",
+            [
+                "bytes",
+                "packets",
+                "errors",
+                "dropped",
+                "missed",
+                "mcast",
+                "compressed",
+            ],
+        ),
+        (
+            "TX:",
+            [
+                "bytes",
+                "packets",
+                "errors",
+                "dropped",
+                "carrier",
+                "collsns",
+                "compressed",
+            ],
+        ),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let vals = &st[i * 7..i * 7 + 7];
+        let _ = write!(out, "    {label} {:>w$}", words[0], w = cols[0] - 4);
+        for k in 1..6 {
+            let _ = write!(out, " {:>w$}", words[k], w = cols[k]);
+        }
+        let last = if vals[6] != 0 { words[6] } else { "" };
+        let _ = writeln!(out, " {last:>w$}", w = cols[6]);
+        out.push_str("    ");
+        for k in 0..6 {
+            let _ = write!(out, "{:>w$} ", vals[k], w = cols[k]);
+        }
+        if vals[6] != 0 {
+            let _ = write!(out, "{:>w$} ", vals[6], w = cols[6]);
+        }
+        out.push('\n');
+    }
+    out
 }
 
 const AF_INET: u8 = 2;
@@ -420,6 +501,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
         family: None,
         brief: false,
         oneline: false,
+        stats: false,
     };
     let mut i = 0;
     while i < args.len() && args[i].starts_with('-') {
@@ -428,6 +510,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
             "-6" => opts.family = Some(AF_INET6),
             "-br" | "-brief" | "--brief" => opts.brief = true,
             "-o" | "-oneline" | "--oneline" => opts.oneline = true,
+            "-s" | "-stats" | "-statistics" | "--stats" => opts.stats = true,
             "-h" | "-help" | "--help" => {
                 print!("{HELP}");
                 return 0;
@@ -697,6 +780,11 @@ fn show_addr(opts: &Opts, rest: &[String], with_addrs: bool) -> io::Result<Strin
                 lft(valid),
                 lft(pref)
             );
+        }
+        if opts.stats && !opts.oneline {
+            if let Some(st) = &l.stats {
+                out.push_str(&format_stats(st));
+            }
         }
     }
     Ok(out)
@@ -1000,6 +1088,22 @@ fn route_get(addr: Option<&str>) -> io::Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stats_table_like_iproute2() {
+        let mut st = [0u64; 14];
+        st[0] = 504;
+        st[1] = 6;
+        st[7] = 12345678901;
+        // The bytes column widens to the 11 digits of the TX count.
+        let want = [
+            "    RX:   bytes packets errors dropped  missed   mcast           ",
+            "            504       6      0       0       0       0 ",
+            "    TX:   bytes packets errors dropped carrier collsns           ",
+            "    12345678901       0      0       0       0       0 ",
+        ];
+        assert_eq!(format_stats(&st), want.join("\n") + "\n");
+    }
 
     #[test]
     fn flags_follow_iproute2_order() {
