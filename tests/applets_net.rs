@@ -234,6 +234,23 @@ fn inner_ss_netstat() {
         "{plain}"
     );
 
+    // A state filter; with one state the State column goes, as in ss.
+    let tl = TcpListener::bind("127.0.0.1:7002").unwrap();
+    let _client = std::net::TcpStream::connect("127.0.0.1:7002").unwrap();
+    let _server = tl.accept().unwrap();
+    let est = stdout_of("ss", &["-tn", "state", "established"]);
+    assert!(est.starts_with("Recv-Q Send-Q Local Address:Port"), "{est}");
+    assert_eq!(
+        est.lines().filter(|l| l.contains(":7002")).count(),
+        2,
+        "{est}"
+    );
+    let conn = stdout_of("ss", &["-tn", "state", "connected", "dport = :7002"]);
+    assert!(
+        conn.lines().nth(1).is_some_and(|l| l.starts_with("ESTAB ")),
+        "{conn}"
+    );
+
     // Unix sockets: a listener, then a connected pair.
     let path = scratch().join("ss-test.sock");
     let _ = std::fs::remove_file(&path);

@@ -533,7 +533,8 @@ struct SsArgs {
     /// diag modules; used automatically when they are missing)
     #[arg(long = "proc", hide = true)]
     via_proc: bool,
-    /// Filter: `sport|dport [=|==|!=] [:]PORT`, `src|dst ADDR`, joined by `and`
+    /// Filter: `state|exclude NAME`, `sport|dport [=|==|!=] [:]PORT`,
+    /// `src|dst ADDR`, joined by `and`
     #[arg(value_name = "FILTER")]
     filter: Vec<String>,
 }
@@ -541,6 +542,11 @@ struct SsArgs {
 /// One term of the small filter language ss users type most.
 #[derive(Debug, PartialEq)]
 enum Term {
+    /// `state NAME` / `exclude NAME`: a set of TCP state numbers (bit n).
+    State {
+        mask: u32,
+        exclude: bool,
+    },
     Port {
         local: bool,
         port: u16,
@@ -562,12 +568,24 @@ fn parse_filter(words: &[String]) -> Result<Vec<Term>, String> {
         if w == "and" || w == "&&" {
             continue;
         }
+        if w == "state" || w == "exclude" {
+            let name = *words
+                .get(i)
+                .ok_or_else(|| format!("'{w}' needs a state name"))?;
+            i += 1;
+            let mask = state_mask(name).ok_or_else(|| format!("unknown state '{name}'"))?;
+            terms.push(Term::State {
+                mask,
+                exclude: w == "exclude",
+            });
+            continue;
+        }
         let local = match w {
             "sport" | "src" => true,
             "dport" | "dst" => false,
             other => {
                 return Err(format!(
-                    "unsupported filter word '{other}' (sport, dport, src, dst)"
+                    "unsupported filter word '{other}' (state, exclude, sport, dport, src, dst)"
                 ))
             }
         };
@@ -603,9 +621,35 @@ fn parse_filter(words: &[String]) -> Result<Vec<Term>, String> {
     Ok(terms)
 }
 
+/// The states an ss state name stands for, as a bit mask of state numbers.
+fn state_mask(name: &str) -> Option<u32> {
+    let bit = |n: u32| 1u32 << n;
+    let all = (1..=11).fold(0, |m, n| m | bit(n));
+    Some(match name {
+        "established" => bit(1),
+        "syn-sent" => bit(2),
+        "syn-recv" => bit(3),
+        "fin-wait-1" => bit(4),
+        "fin-wait-2" => bit(5),
+        "time-wait" => bit(6),
+        "closed" | "unconnected" => bit(7),
+        "close-wait" => bit(8),
+        "last-ack" => bit(9),
+        "listening" | "listen" => bit(10),
+        "closing" => bit(11),
+        "all" => all,
+        "connected" => all & !(bit(10) | bit(7)),
+        "synchronized" => all & !(bit(10) | bit(7) | bit(2)),
+        "bucket" => bit(3) | bit(6),
+        "big" => all & !(bit(3) | bit(6)),
+        _ => return None,
+    })
+}
+
 fn matches_filter(s: &Sock, terms: &[Term]) -> bool {
     terms.iter().all(|t| {
         let (local, want) = match t {
+            Term::State { mask, exclude } => return (mask & (1 << s.state) != 0) != *exclude,
             Term::Port { local, .. } | Term::Addr { local, .. } => (*local, t),
         };
         let End::Inet(ip, port) = (if local { &s.local } else { &s.peer }) else {
@@ -616,6 +660,7 @@ fn matches_filter(s: &Sock, terms: &[Term]) -> bool {
                 port: p, negate, ..
             } => (port == p) != *negate,
             Term::Addr { ip: want, .. } => ip == want,
+            Term::State { .. } => unreachable!("handled above"),
         }
     })
 }
@@ -675,16 +720,18 @@ pub fn ss_main(args: Vec<OsString>) -> i32 {
     if (a.ipv4 || a.ipv6) && !explicit {
         kinds = vec![Kind::Tcp, Kind::Udp];
     }
-    let which = if a.all {
+    let terms = match parse_filter(&a.filter) {
+        Ok(t) => t,
+        Err(e) => return fail("ss", e),
+    };
+    // A state filter replaces the default choice of states, as in ss.
+    let has_state = terms.iter().any(|t| matches!(t, Term::State { .. }));
+    let which = if a.all || has_state {
         Which::All
     } else if a.listening {
         Which::Listening
     } else {
         Which::Connected
-    };
-    let terms = match parse_filter(&a.filter) {
-        Ok(t) => t,
-        Err(e) => return fail("ss", e),
     };
     let source = if a.via_proc {
         Source::Proc
@@ -736,7 +783,13 @@ pub fn ss_main(args: Vec<OsString>) -> i32 {
             sep,
         ));
     }
-    print!("{}", format_ss(&rows, show_netid, !a.no_header));
+    let single_state = terms
+        .iter()
+        .any(|t| matches!(t, Term::State { mask, exclude: false } if mask.count_ones() == 1));
+    print!(
+        "{}",
+        format_ss(&rows, show_netid, !single_state, !a.no_header)
+    );
     0
 }
 
@@ -751,7 +804,7 @@ fn end_parts(s: &Sock, e: &End, names: &Names) -> (String, String) {
 /// address right-aligned against its ":port" (" inode" for unix sockets).
 /// The shared table has one separator for all columns, so it is set empty
 /// and the blanks and colons are columns of their own.
-fn format_ss(rows: &[([String; 9], char)], netid: bool, header: bool) -> String {
+fn format_ss(rows: &[([String; 9], char)], netid: bool, state: bool, header: bool) -> String {
     let mut t = Table::new();
     t.headers = header;
     t.separator = String::new();
@@ -767,16 +820,26 @@ fn format_ss(rows: &[([String; 9], char)], netid: bool, header: bool) -> String 
         ("Process", Align::Left),
     ];
     let first = if netid { 0 } else { 1 };
-    for (i, (h, al)) in cols.iter().enumerate().skip(first) {
-        if i > first {
+    // Column 1 (State) is left out when a filter picks a single state.
+    let shown = |i: usize| i >= first && (state || i != 1);
+    let mut seen = false;
+    for (i, (h, al)) in cols.iter().enumerate() {
+        if !shown(i) {
+            continue;
+        }
+        if std::mem::replace(&mut seen, true) {
             t.col(if i == 5 || i == 7 { ":" } else { " " }, Align::Left);
         }
         t.col(*h, *al);
     }
     for (r, sep) in rows {
         let mut cells: Vec<String> = Vec::new();
-        for (i, cell) in r.iter().enumerate().skip(first) {
-            if i > first {
+        let mut seen = false;
+        for (i, cell) in r.iter().enumerate() {
+            if !shown(i) {
+                continue;
+            }
+            if std::mem::replace(&mut seen, true) {
                 cells.push(if i == 5 || i == 7 {
                     sep.to_string()
                 } else {
@@ -1116,7 +1179,14 @@ mod tests {
         assert!(matches_filter(&s, &t));
         let t = parse_filter(&["src".into(), "10.0.0.1".into()]).unwrap();
         assert!(!matches_filter(&s, &t));
-        assert!(parse_filter(&["state".into(), "listening".into()]).is_err());
+        let t = parse_filter(&["state".into(), "listening".into()]).unwrap();
+        assert!(matches_filter(&s, &t));
+        let t = parse_filter(&["state established".into()]).unwrap();
+        assert!(!matches_filter(&s, &t));
+        let t = parse_filter(&["exclude".into(), "established".into()]).unwrap();
+        assert!(matches_filter(&s, &t));
+        assert!(parse_filter(&["state".into(), "bogus".into()]).is_err());
+        assert!(parse_filter(&["cgroup".into(), "/x".into()]).is_err());
     }
 
     #[test]
@@ -1135,7 +1205,7 @@ mod tests {
             ],
             ':',
         )];
-        let out = format_ss(&rows, false, true);
+        let out = format_ss(&rows, false, true, true);
         let lines: Vec<&str> = out.lines().collect();
         assert_eq!(lines[0].find("s:P"), Some(lines[1].find("1:8").unwrap()));
         assert!(lines[1].ends_with("users:((\"x\",pid=1,fd=3))"));
