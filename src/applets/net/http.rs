@@ -349,10 +349,9 @@ pub fn wget_main(args: Vec<OsString>) -> i32 {
                 return 4;
             }
         };
-        say(format!(
-            "HTTP request sent, awaiting response... {}",
-            resp.head.status_line
-        ));
+        // "200 OK", as GNU wget puts it (the status line minus its version).
+        let reason = resp.head.status_line.split_once(' ').map_or("", |(_, r)| r);
+        say(format!("HTTP request sent, awaiting response... {reason}"));
         if a.server_response {
             eprintln!("  {}", resp.head.status_line);
             for (k, v) in &resp.head.headers {
