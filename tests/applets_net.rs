@@ -121,7 +121,7 @@ fn sh(cmd: &str) {
 }
 
 fn retry<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    let end = Instant::now() + Duration::from_secs(5);
+    let end = Instant::now() + Duration::from_secs(20);
     loop {
         if let Some(v) = f() {
             return v;
