@@ -469,7 +469,7 @@ fn inner_nc() {
     // UDP: a datagram each way.
     std::fs::write(d.join("pong"), "pong\n").unwrap();
     let userver = applet("nc")
-        .args(["-u", "-l", "-p", "7200", "-w", "2"])
+        .args(["-u", "-l", "-p", "7200", "-w", "4"])
         .stdin(std::fs::File::open(d.join("pong")).unwrap())
         .stdout(Stdio::piped())
         .spawn()
@@ -479,7 +479,7 @@ fn inner_nc() {
         out.contains(":7200").then_some(())
     });
     let mut client = applet("nc")
-        .args(["-u", "-w", "1", "127.0.0.1", "7200"])
+        .args(["-u", "-w", "3", "127.0.0.1", "7200"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
