@@ -728,8 +728,9 @@ pub fn dig_main(args: Vec<OsString>) -> i32 {
             return fail("dig", format!("unexpected argument '{a}'"));
         }
     }
+    // With no name, dig asks for the root servers (". NS").
+    let qtype = qtype.unwrap_or(if name.is_none() { 2 } else { 1 });
     let name = fqdn(&name.unwrap_or_else(|| ".".into()));
-    let qtype = qtype.unwrap_or(1);
     let mut conf = ResolvConf::load();
     if let Some(t) = timeout {
         conf.timeout = Duration::from_secs(t);
