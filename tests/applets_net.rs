@@ -251,6 +251,17 @@ fn inner_ss_netstat() {
         "{conn}"
     );
 
+    let sum = stdout_of("ss", &["-s"]);
+    assert!(
+        sum.starts_with("Total: ") && sum.contains("\nTransport Total     IP        IPv6\n"),
+        "{sum}"
+    );
+    assert!(
+        sum.lines()
+            .any(|l| l.starts_with("TCP:   ") && l.contains("(estab ")),
+        "{sum}"
+    );
+
     // Unix sockets: a listener, then a connected pair.
     let path = scratch().join("ss-test.sock");
     let _ = std::fs::remove_file(&path);

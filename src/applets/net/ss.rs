@@ -529,6 +529,9 @@ struct SsArgs {
     /// Suppress the header line
     #[arg(short = 'H', long = "no-header")]
     no_header: bool,
+    /// Print a summary of socket counts
+    #[arg(short = 's', long = "summary")]
+    summary: bool,
     /// Read /proc/net instead of sock_diag netlink (for kernels without the
     /// diag modules; used automatically when they are missing)
     #[arg(long = "proc", hide = true)]
@@ -665,6 +668,81 @@ fn matches_filter(s: &Sock, terms: &[Term]) -> bool {
     })
 }
 
+/// Reads the "KEY: name value name value" lines of /proc/net/sockstat and
+/// the header/value line pairs of /proc/net/snmp into "KEY.name" → value.
+fn proc_counters(text: &str, into: &mut HashMap<String, i64>) {
+    let lines: Vec<&str> = text.lines().collect();
+    for (i, l) in lines.iter().enumerate() {
+        let Some((key, rest)) = l.split_once(':') else {
+            continue;
+        };
+        let words: Vec<&str> = rest.split_whitespace().collect();
+        let next = lines
+            .get(i + 1)
+            .and_then(|n| n.strip_prefix(&format!("{key}:")[..]));
+        match next {
+            // snmp: a header line followed by a value line with the same key.
+            Some(vals) if words.iter().all(|w| w.parse::<i64>().is_err()) => {
+                for (k, v) in words.iter().zip(vals.split_whitespace()) {
+                    if let Ok(v) = v.parse() {
+                        into.insert(format!("{key}.{k}"), v);
+                    }
+                }
+            }
+            _ => {
+                for kv in words.chunks(2) {
+                    if let [k, v] = kv {
+                        if let Ok(v) = v.parse() {
+                            into.insert(format!("{key}.{k}"), v);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `ss -s`: socket counts from /proc/net/{sockstat,sockstat6,snmp}.
+fn summary(proc: &ProcRoot) -> io::Result<String> {
+    let mut c = HashMap::new();
+    proc_counters(&proc.read_string("net/sockstat")?, &mut c);
+    // No IPv6 in the kernel: no sockstat6, all IPv6 counts are 0.
+    if let Ok(t) = proc.read_string("net/sockstat6") {
+        proc_counters(&t, &mut c);
+    }
+    if let Ok(t) = proc.read_string("net/snmp") {
+        proc_counters(&t, &mut c);
+    }
+    let g = |k: &str| c.get(k).copied().unwrap_or(0);
+    let tw = g("TCP.tw");
+    let (tcp4, tcp6) = (g("TCP.inuse"), g("TCP6.inuse"));
+    let mut out = format!("Total: {}\n", g("sockets.used"));
+    let _ = writeln!(
+        out,
+        "TCP:   {} (estab {}, closed {}, orphaned {}, timewait {})\n",
+        g("TCP.alloc"),
+        g("Tcp.CurrEstab"),
+        g("TCP.alloc") - (tcp4 + tcp6 - tw),
+        g("TCP.orphan"),
+        tw
+    );
+    out.push_str("Transport Total     IP        IPv6\n");
+    let rows = [
+        ("RAW", g("RAW.inuse"), g("RAW6.inuse")),
+        ("UDP", g("UDP.inuse"), g("UDP6.inuse")),
+        ("TCP", tcp4 - tw, tcp6),
+    ];
+    let inet = rows.iter().fold((0, 0), |a, r| (a.0 + r.1, a.1 + r.2));
+    for (name, v4, v6) in rows.into_iter().chain([
+        ("INET", inet.0, inet.1),
+        ("FRAG", g("FRAG.inuse"), g("FRAG6.inuse")),
+    ]) {
+        let _ = writeln!(out, "{name}\t  {:<9} {:<9} {:<9}", v4 + v6, v4, v6);
+    }
+    out.push('\n');
+    Ok(out)
+}
+
 /// Which states a listing shows: listening only, non-listening only, or all.
 #[derive(Clone, Copy, PartialEq)]
 enum Which {
@@ -719,6 +797,15 @@ pub fn ss_main(args: Vec<OsString>) -> i32 {
     };
     if (a.ipv4 || a.ipv6) && !explicit {
         kinds = vec![Kind::Tcp, Kind::Udp];
+    }
+    if a.summary {
+        return match ProcRoot::open().and_then(|p| summary(&p)) {
+            Ok(t) => {
+                print!("{t}");
+                0
+            }
+            Err(e) => fail("ss", format!("cannot read /proc/net/sockstat: {e}")),
+        };
     }
     let terms = match parse_filter(&a.filter) {
         Ok(t) => t,
@@ -1151,6 +1238,20 @@ mod tests {
         );
         assert!(matches!(&u[0].local, End::Unix(p, _) if p == "/tmp/x.sock"));
         assert_eq!(u[1].state, 1);
+    }
+
+    #[test]
+    fn counters_of_sockstat_and_snmp() {
+        let mut c = HashMap::new();
+        proc_counters(
+            "sockets: used 57\nTCP: inuse 3 orphan 0 tw 1 alloc 4 mem 89\n\
+             Tcp: RtoAlgorithm CurrEstab InSegs\nTcp: 1 2 11466\n",
+            &mut c,
+        );
+        assert_eq!(c["sockets.used"], 57);
+        assert_eq!(c["TCP.tw"], 1);
+        assert_eq!(c["TCP.alloc"], 4);
+        assert_eq!(c["Tcp.CurrEstab"], 2);
     }
 
     #[test]
