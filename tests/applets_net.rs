@@ -506,7 +506,8 @@ fn inner_nc() {
 // ---------------------------------------------------------------- wget/http
 
 /// A tiny HTTP/1.1 server on a thread: /file (Content-Length), /chunked,
-/// /redirect (302 to /file), /missing (404). Returns its port.
+/// /host (echoes the Host header), /redirect (302 to /file), /missing
+/// (404). Returns its port.
 fn http_server(body: Vec<u8>) -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
@@ -517,7 +518,14 @@ fn http_server(body: Vec<u8>) -> u16 {
             let mut first = String::new();
             r.read_line(&mut first).unwrap();
             let mut line = String::new();
+            let mut host = String::new();
             while r.read_line(&mut line).unwrap() > 2 {
+                if let Some(h) = line
+                    .strip_prefix("Host: ")
+                    .or_else(|| line.strip_prefix("host: "))
+                {
+                    host = h.trim().to_string();
+                }
                 line.clear();
             }
             let mut parts = first.split_whitespace();
@@ -544,6 +552,13 @@ fn http_server(body: Vec<u8>) -> u16 {
                     }
                     resp.extend_from_slice(b"0\r\n\r\n");
                 }
+                "/host" => resp.extend_from_slice(
+                    format!(
+                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{host}",
+                        host.len()
+                    )
+                    .as_bytes(),
+                ),
                 "/redirect" => resp.extend_from_slice(
                     b"HTTP/1.1 302 Found\r\nLocation: /file\r\nContent-Length: 0\r\n\r\n",
                 ),
@@ -615,6 +630,24 @@ fn inner_http() {
     assert_eq!(checksum(&o.stdout[head.len()..]), checksum(&body));
     let o = run("http", &["-I", &format!("{base}/file")]);
     assert_eq!(String::from_utf8_lossy(&o.stdout), head);
+    // A Host header picks a virtual host.
+    let o = run(
+        "http",
+        &["-b", "-H", "Host: api.local", &format!("{base}/host")],
+    );
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "api.local");
+    let o = run(
+        "wget",
+        &[
+            "-q",
+            "-O",
+            "-",
+            "--header",
+            "Host: w.local",
+            &format!("{base}/host"),
+        ],
+    );
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "w.local");
     let o = run("http", &[&format!(":{port}/missing")]);
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stdout).starts_with("HTTP/1.1 404 Not Found\n"));

@@ -136,7 +136,14 @@ pub struct Response {
 }
 
 /// Connects to `url` (trying each resolved address) and sends a request.
-pub fn request(url: &Url, method: &str, timeout: Duration) -> io::Result<Response> {
+/// `headers` ("Name: value") are sent as given and replace the defaults
+/// of the same name (Host, User-Agent, Accept).
+pub fn request(
+    url: &Url,
+    method: &str,
+    headers: &[String],
+    timeout: Duration,
+) -> io::Result<Response> {
     let addrs = dns::socket_addrs(&url.host, url.port)?;
     let mut last = io::Error::other(format!("no address for {}", url.host));
     let mut stream = None;
@@ -152,13 +159,7 @@ pub fn request(url: &Url, method: &str, timeout: Duration) -> io::Result<Respons
     let mut stream = stream.ok_or(last)?;
     stream.set_read_timeout(Some(timeout))?;
     stream.set_write_timeout(Some(timeout))?;
-    let req = format!(
-        "{method} {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: cdbg/{}\r\nAccept: */*\r\nConnection: close\r\n\r\n",
-        url.path,
-        url.host_header(),
-        env!("CARGO_PKG_VERSION")
-    );
-    stream.write_all(req.as_bytes())?;
+    stream.write_all(request_text(url, method, headers).as_bytes())?;
     let mut reader = BufReader::new(stream);
     let head = read_head(&mut reader)?;
     let head_only = method == "HEAD" || head.status / 100 == 1 || matches!(head.status, 204 | 304);
@@ -167,6 +168,32 @@ pub fn request(url: &Url, method: &str, timeout: Duration) -> io::Result<Respons
         reader: Box::new(reader),
         head_only,
     })
+}
+
+fn request_text(url: &Url, method: &str, headers: &[String]) -> String {
+    let given = |name: &str| {
+        headers.iter().any(|h| {
+            h.split_once(':')
+                .is_some_and(|(k, _)| k.trim().eq_ignore_ascii_case(name))
+        })
+    };
+    let mut req = format!("{method} {} HTTP/1.1\r\n", url.path);
+    let defaults = [
+        ("Host", url.host_header()),
+        ("User-Agent", format!("cdbg/{}", env!("CARGO_PKG_VERSION"))),
+        ("Accept", "*/*".to_string()),
+    ];
+    for (k, v) in defaults {
+        if !given(k) {
+            req.push_str(&format!("{k}: {v}\r\n"));
+        }
+    }
+    for h in headers {
+        req.push_str(h.trim());
+        req.push_str("\r\n");
+    }
+    req.push_str("Connection: close\r\n\r\n");
+    req
 }
 
 fn read_head(r: &mut impl BufRead) -> io::Result<Head> {
@@ -302,6 +329,12 @@ struct WgetArgs {
     /// Check that the URL answers, download nothing
     #[arg(long = "spider")]
     spider: bool,
+    /// Send an extra header ("Name: value"; a Host header picks the vhost)
+    #[arg(long = "header", value_name = "HEADER")]
+    header: Vec<String>,
+    /// User-Agent to send
+    #[arg(short = 'U', long = "user-agent", value_name = "AGENT")]
+    user_agent: Option<String>,
     /// The URL (http:// only)
     url: String,
 }
@@ -338,7 +371,11 @@ pub fn wget_main(args: Vec<OsString>) -> i32 {
     let mut redirects = 0;
     let resp = loop {
         say(format!("Connecting to {}:{}...", url.host, url.port));
-        let resp = match request(&url, method, timeout) {
+        let mut headers = a.header.clone();
+        if let Some(ua) = &a.user_agent {
+            headers.push(format!("User-Agent: {ua}"));
+        }
+        let resp = match request(&url, method, &headers, timeout) {
             Ok(r) => r,
             Err(e) => {
                 eprintln!(
@@ -441,6 +478,9 @@ struct HttpArgs {
     /// Print the body only
     #[arg(short = 'b', long = "body")]
     body_only: bool,
+    /// Send an extra header ("Name: value"), repeatable
+    #[arg(short = 'H', long = "header", value_name = "HEADER")]
+    header: Vec<String>,
     /// Network timeout in seconds
     #[arg(short = 'T', long = "timeout", default_value_t = 30)]
     timeout: u64,
@@ -462,7 +502,12 @@ pub fn http_main(args: Vec<OsString>) -> i32 {
         }
     };
     let method = if a.head { "HEAD" } else { "GET" };
-    let resp = match request(&url, method, Duration::from_secs(a.timeout.max(1))) {
+    let resp = match request(
+        &url,
+        method,
+        &a.header,
+        Duration::from_secs(a.timeout.max(1)),
+    ) {
         Ok(r) => r,
         Err(e) => {
             eprintln!(
@@ -529,6 +574,25 @@ mod tests {
         assert_eq!(
             file_name_of(&Url::parse("http://h/f.txt?x", "wget").unwrap()),
             "f.txt"
+        );
+    }
+
+    #[test]
+    fn request_headers() {
+        let u = Url::parse("http://h:8080/p", "wget").unwrap();
+        let r = request_text(&u, "GET", &[]);
+        assert!(
+            r.starts_with("GET /p HTTP/1.1\r\nHost: h:8080\r\nUser-Agent: cdbg/"),
+            "{r}"
+        );
+        assert!(
+            r.ends_with("Accept: */*\r\nConnection: close\r\n\r\n"),
+            "{r}"
+        );
+        let r = request_text(&u, "HEAD", &["host: api.local".into(), "X-A: 1".into()]);
+        assert!(
+            !r.contains("Host: h:8080") && r.contains("\r\nhost: api.local\r\nX-A: 1\r\n"),
+            "{r}"
         );
     }
 
