@@ -15,7 +15,7 @@ use std::io::{self, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream, UdpSocket};
 use std::time::{Duration, Instant};
 
-use super::fail;
+use super::{emit, fail};
 
 /// Record types by name, as dig spells them.
 pub const TYPES: &[(&str, u16)] = &[
@@ -759,7 +759,7 @@ pub fn dig_main(args: Vec<OsString>) -> i32 {
         }
         return 0;
     }
-    print!("{}", format_dig(&argv, &msg, srv, via_tcp, elapsed, show));
+    emit(&format_dig(&argv, &msg, srv, via_tcp, elapsed, show));
     0
 }
 

@@ -16,7 +16,7 @@ use netlink_packet_route::{
 };
 use netlink_sys::protocols::NETLINK_ROUTE;
 
-use super::{fail, netlink};
+use super::{emit, fail, netlink};
 
 const HELP: &str = "\
 Usage: ip [ OPTIONS ] OBJECT [ COMMAND [ ARGS ] ]
@@ -548,7 +548,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
     };
     match res {
         Ok(text) => {
-            print!("{text}");
+            emit(&text);
             0
         }
         Err(e) => fail("ip", e),

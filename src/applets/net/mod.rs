@@ -27,6 +27,14 @@ pub(crate) fn parse_args<T: clap::Parser>(args: Vec<OsString>) -> Result<T, i32>
     })
 }
 
+/// Writes a whole listing to stdout. A reader that went away (`ss | head`)
+/// is not an error: Rust ignores SIGPIPE, and `print!` would panic there.
+pub(crate) fn emit(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+}
+
 /// Prints `applet: message` on stderr and returns 1.
 pub(crate) fn fail(applet: &str, msg: impl std::fmt::Display) -> i32 {
     eprintln!("{applet}: {msg}");

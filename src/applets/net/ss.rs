@@ -19,7 +19,7 @@ use netlink_packet_sock_diag::{
 };
 use netlink_sys::protocols::NETLINK_SOCK_DIAG;
 
-use super::{fail, netlink, parse_args};
+use super::{emit, fail, netlink, parse_args};
 use crate::applets::procfs::ProcRoot;
 use crate::applets::table::{Align, Table};
 
@@ -801,7 +801,7 @@ pub fn ss_main(args: Vec<OsString>) -> i32 {
     if a.summary {
         return match ProcRoot::open().and_then(|p| summary(&p)) {
             Ok(t) => {
-                print!("{t}");
+                emit(&t);
                 0
             }
             Err(e) => fail("ss", format!("cannot read /proc/net/sockstat: {e}")),
@@ -873,10 +873,7 @@ pub fn ss_main(args: Vec<OsString>) -> i32 {
     let single_state = terms
         .iter()
         .any(|t| matches!(t, Term::State { mask, exclude: false } if mask.count_ones() == 1));
-    print!(
-        "{}",
-        format_ss(&rows, show_netid, !single_state, !a.no_header)
-    );
+    emit(&format_ss(&rows, show_netid, !single_state, !a.no_header));
     0
 }
 
@@ -1066,7 +1063,7 @@ pub fn netstat_main(args: Vec<OsString>) -> i32 {
     if a.route {
         return match netstat_routes(a.numeric) {
             Ok(t) => {
-                print!("{t}");
+                emit(&t);
                 0
             }
             Err(e) => fail("netstat", format!("cannot read the routing table: {e}")),
@@ -1199,7 +1196,7 @@ pub fn netstat_main(args: Vec<OsString>) -> i32 {
             out.push('\n');
         }
     }
-    print!("{out}");
+    emit(&out);
     0
 }
 
