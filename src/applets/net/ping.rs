@@ -192,6 +192,14 @@ impl Stats {
     }
 }
 
+/// Writes to stdout, flushed, reporting a closed reader as an error.
+fn say(text: &str) -> io::Result<()> {
+    use std::io::Write;
+    let mut out = io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()
+}
+
 /// Entry point of `ping`.
 pub fn main(args: Vec<OsString>) -> i32 {
     let a: PingArgs = match parse_args(args) {
@@ -308,20 +316,28 @@ fn run(a: &PingArgs) -> io::Result<i32> {
                     } else {
                         format!("{rtt:.3}")
                     };
-                    println!("{len} bytes from {dest}: icmp_seq={rseq}{ttl} time={time} ms");
+                    let line =
+                        format!("{len} bytes from {dest}: icmp_seq={rseq}{ttl} time={time} ms\n");
+                    // The reader went away (ping | head): stop quietly.
+                    if say(&line).is_err() {
+                        return Ok(0);
+                    }
                 }
             }
             Ok(None) => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => {
-                if !a.quiet {
-                    println!("From {dest} icmp_seq={seq}: {e}");
+                if !a.quiet && say(&format!("From {dest} icmp_seq={seq}: {e}\n")).is_err() {
+                    return Ok(1);
                 }
             }
         }
     }
-    println!("\n--- {} ping statistics ---", a.host);
-    print!("{}", stats.summary(start.elapsed()));
+    let _ = say(&format!(
+        "\n--- {} ping statistics ---\n{}",
+        a.host,
+        stats.summary(start.elapsed())
+    ));
     Ok(if stats.received > 0 { 0 } else { 1 })
 }
 
