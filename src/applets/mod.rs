@@ -9,6 +9,18 @@ use std::ffi::OsString;
 
 pub mod core_tools;
 pub mod sys_tools;
+pub mod table;
+
+// procs helper: process, memory and mount applets
+pub mod free;
+pub mod lsof;
+pub mod mounts;
+pub mod procfs;
+pub mod ps;
+pub mod top;
+
+// net helper: network applets
+pub mod net;
 
 /// An applet's entry point: argv (argv[0] = applet name) → exit status.
 pub type Main = fn(Vec<OsString>) -> i32;

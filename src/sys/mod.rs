@@ -3,6 +3,9 @@
 //! comment. Topic files (`sys::<topic>`) hold the wrappers that only one part
 //! of cdbg needs.
 
+pub mod net;
+pub mod procs;
+
 use std::ffi::{CString, OsStr, OsString};
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
