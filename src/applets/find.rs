@@ -241,7 +241,6 @@ impl Parser {
                         break false;
                     }
                     if a == "+" && argv.last().is_some_and(|l: &String| l == "{}") {
-                        argv.pop();
                         break true;
                     }
                     argv.push(a);
@@ -525,7 +524,7 @@ fn run_exec(argv: &[String], paths: &[PathBuf], dir: Option<&Path>) -> bool {
     let mut args: Vec<OsString> = Vec::new();
     let single = paths.len() == 1;
     for a in &argv[1..] {
-        if a == "{}" && !single {
+        if a == "{}" {
             args.extend(paths.iter().map(|p| p.as_os_str().to_os_string()));
         } else if a.contains("{}") && single {
             let p = paths[0].to_string_lossy();
@@ -533,9 +532,6 @@ fn run_exec(argv: &[String], paths: &[PathBuf], dir: Option<&Path>) -> bool {
         } else {
             args.push(a.into());
         }
-    }
-    if !single && !argv[1..].iter().any(|a| a == "{}") {
-        args.extend(paths.iter().map(|p| p.as_os_str().to_os_string()));
     }
     let prog = &argv[0];
     let mut cmd = std::process::Command::new(prog);

@@ -262,8 +262,9 @@ async fn run_applet_builtin(
     // reaches it; Ctrl-Z is ignored rather than leaving an untracked stopped
     // process.
     let ignore_tstp = context.shell.options().enable_job_control;
-    crate::sys::selfexe::exec_self_in_child(&mut cmd, &full_argv, &env, ignore_tstp)?;
-    let mut child = match tokio::process::Command::from(cmd).spawn() {
+    let spawned = crate::sys::selfexe::exec_self_in_child(&mut cmd, &full_argv, &env, ignore_tstp)
+        .and_then(|()| tokio::process::Command::from(cmd).spawn());
+    let mut child = match spawned {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{name}: cannot run the bundled applet: {e}");
