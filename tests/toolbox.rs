@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 const BIN: &str = env!("CARGO_BIN_EXE_cdbg");
 
 const LINKS: &[&str] = &[
-    "ls", "cat", "grep", "egrep", "find", "sort", "wc", "sh", "bash", "seq", "head", "tail",
-    "uniq", "echo", "mkdir", "touch", "rm", "cp", "mv", "ln", "stat", "env", "id", "date",
+    "ls", "cat", "grep", "egrep", "find", "xargs", "sort", "wc", "sh", "bash", "seq", "head",
+    "tail", "uniq", "echo", "mkdir", "touch", "rm", "cp", "mv", "ln", "stat", "env", "id", "date",
     "basename", "dirname", "tr", "cut", "printf", "test", "[", "true", "false", "cdbg-ls",
 ];
 
@@ -212,6 +212,22 @@ fn grep_options_and_status() {
         format!("{}:beta in c\n", d.join("sub/c.txt").display())
     );
     assert_eq!(out_of("egrep", &["a|o"], "a\nb\no\n").1, "a\no\n");
+}
+
+#[test]
+fn xargs_runs_programs_and_applets() {
+    assert_eq!(
+        out_of("xargs", &["-n", "2", "echo", "X"], "a b\nc\n").1,
+        "X a b\nX c\n"
+    );
+    assert_eq!(
+        out_of("xargs", &["-I{}", "echo", "[{}]"], "a\nb\n").1,
+        "[a]\n[b]\n"
+    );
+    assert_eq!(out_of("xargs", &["-0", "cdbg-echo"], "p\0q\0").1, "p q\n");
+    assert_eq!(out_of("xargs", &["-r", "echo", "nothing"], "").1, "");
+    assert_eq!(out_of("xargs", &["cdbg-false"], "x\n").0, 123);
+    assert_eq!(out_of("xargs", &["no-such-program-cdbg"], "x\n").0, 127);
 }
 
 #[test]

@@ -110,6 +110,11 @@ pub const APPLETS: &[Entry] = &[
         super::shell::main,
         "the bundled bash-compatible shell",
     ),
+    (
+        "xargs",
+        super::find::xargs_main,
+        "build and run command lines from standard input",
+    ),
 ];
 
 /// The uutils applets, for the registry.

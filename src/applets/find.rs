@@ -534,30 +534,7 @@ fn run_exec(argv: &[String], paths: &[PathBuf], dir: Option<&Path>) -> bool {
         }
     }
     let prog = &argv[0];
-    let mut cmd = std::process::Command::new(prog);
-    cmd.args(&args);
-    if let Some(d) = dir {
-        cmd.current_dir(d);
-    }
-    let status = match cmd.status() {
-        Err(e)
-            if e.kind() == io::ErrorKind::NotFound
-                && !prog.contains('/')
-                && super::find(prog).is_some() =>
-        {
-            let env: Vec<(OsString, OsString)> = std::env::vars_os().collect();
-            match super::selfexe::applet_command(prog, &args, &env) {
-                Ok(mut c) => {
-                    if let Some(d) = dir {
-                        c.current_dir(d);
-                    }
-                    c.status()
-                }
-                Err(e) => Err(e),
-            }
-        }
-        other => other,
-    };
+    let status = super::selfexe::run_program(prog.as_ref(), &args, dir);
     match status {
         Ok(s) => s.success(),
         Err(e) => {
@@ -656,4 +633,158 @@ pub fn main(args: Vec<OsString>) -> i32 {
         return 1;
     }
     i32::from(f.error)
+}
+
+/// Runs `argv` (program + args): the system's program from PATH, else the
+/// bundled applet of that name. Returns the exit status (126/127 on failure
+/// to start, with a message).
+fn run_program(argv: &[OsString]) -> i32 {
+    let prog = &argv[0];
+    let status = super::selfexe::run_program(prog, &argv[1..], None);
+    match status {
+        Ok(s) => {
+            use std::os::unix::process::ExitStatusExt;
+            s.code().unwrap_or_else(|| 128 + s.signal().unwrap_or(0))
+        }
+        Err(e) => {
+            eprintln!("xargs: {}: {}", prog.to_string_lossy(), strip_os(&e));
+            if e.kind() == io::ErrorKind::NotFound {
+                127
+            } else {
+                126
+            }
+        }
+    }
+}
+
+const XARGS_USAGE: &str = "\
+Usage: xargs [-0] [-d DELIM] [-n MAX-ARGS] [-I REPLACE] [-r] [-t] [COMMAND [ARG...]]
+Build and run command lines from standard input (default command: echo).
+";
+
+/// Entry point of the `xargs` applet (a small one: -0 -d -n -I -r -t).
+pub fn xargs_main(args: Vec<OsString>) -> i32 {
+    use std::io::Read;
+    let mut it = args.into_iter().skip(1).peekable();
+    let (mut zero, mut delim, mut max, mut replace, mut no_empty, mut trace) = (
+        false,
+        None::<u8>,
+        None::<usize>,
+        None::<String>,
+        false,
+        false,
+    );
+    while let Some(a) = it.peek().map(|a| a.to_string_lossy().into_owned()) {
+        if !a.starts_with('-') || a == "-" {
+            break;
+        }
+        it.next();
+        let mut val = |inline: &str| -> Option<String> {
+            if inline.is_empty() {
+                it.next().map(|v| v.to_string_lossy().into_owned())
+            } else {
+                Some(inline.to_string())
+            }
+        };
+        match a.as_str() {
+            "--" => break,
+            "--help" => {
+                print!("{XARGS_USAGE}");
+                return 0;
+            }
+            "-0" | "--null" => zero = true,
+            "-r" | "--no-run-if-empty" => no_empty = true,
+            "-t" | "--verbose" => trace = true,
+            s if s.starts_with("-d") => {
+                let d = val(&s[2..]).unwrap_or_default();
+                delim = Some(match d.as_str() {
+                    "\\n" => b'\n',
+                    "\\t" => b'\t',
+                    _ => d.bytes().next().unwrap_or(b'\n'),
+                });
+            }
+            s if s.starts_with("-n") => match val(&s[2..]).and_then(|v| v.parse().ok()) {
+                Some(n) if n > 0 => max = Some(n),
+                _ => {
+                    eprintln!("xargs: invalid number for -n");
+                    return 1;
+                }
+            },
+            s if s.starts_with("-I") => {
+                replace = val(&s[2..]);
+                max = Some(1);
+            }
+            _ => {
+                eprintln!("xargs: invalid option -- '{a}'");
+                eprint!("{XARGS_USAGE}");
+                return 1;
+            }
+        }
+    }
+    let mut cmd: Vec<OsString> = it.collect();
+    if cmd.is_empty() {
+        cmd.push("echo".into());
+    }
+    let mut input = Vec::new();
+    if let Err(e) = io::stdin().read_to_end(&mut input) {
+        eprintln!("xargs: {e}");
+        return 1;
+    }
+    let items: Vec<OsString> = if zero || delim.is_some() {
+        let d = if zero { 0 } else { delim.unwrap_or(b'\n') };
+        input
+            .split(|b| *b == d)
+            .filter(|s| !s.is_empty())
+            .map(|s| OsString::from(std::ffi::OsStr::from_bytes(s)))
+            .collect()
+    } else if replace.is_some() {
+        input
+            .split(|b| *b == b'\n')
+            .filter(|s| !s.is_empty())
+            .map(|s| OsString::from(std::ffi::OsStr::from_bytes(s)))
+            .collect()
+    } else {
+        input
+            .split(|b| b.is_ascii_whitespace())
+            .filter(|s| !s.is_empty())
+            .map(|s| OsString::from(std::ffi::OsStr::from_bytes(s)))
+            .collect()
+    };
+    if items.is_empty() && (no_empty || replace.is_some()) {
+        return 0;
+    }
+    let chunk = max.unwrap_or(5000).max(1);
+    let mut worst = 0;
+    let batches: Vec<&[OsString]> = if items.is_empty() {
+        vec![&[]]
+    } else {
+        items.chunks(chunk).collect()
+    };
+    for batch in batches {
+        let argv: Vec<OsString> = match &replace {
+            Some(r) => {
+                let item = batch[0].to_string_lossy();
+                cmd.iter()
+                    .map(|a| a.to_string_lossy().replace(r.as_str(), &item).into())
+                    .collect()
+            }
+            None => cmd.iter().chain(batch.iter()).cloned().collect(),
+        };
+        if trace {
+            let line: Vec<String> = argv
+                .iter()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect();
+            eprintln!("{}", line.join(" "));
+        }
+        let code = run_program(&argv);
+        match code {
+            0 => {}
+            126 | 127 => return code,
+            255 => return 124,
+            c if c > 128 => return 125,
+            _ => worst = 123,
+        }
+    }
+    worst
 }

@@ -49,3 +49,48 @@ pub fn applet_command(
     crate::sys::selfexe::exec_self_in_child(&mut cmd, &argv, env, false)?;
     Ok(cmd)
 }
+
+/// Runs `prog` with `args` as a child and waits: `cdbg-NAME` is always the
+/// bundled applet; any other name is looked up on PATH first and falls back
+/// to the bundled applet of that name when no program is found (for
+/// `find -exec` and `xargs` in a container without tools). The child
+/// inherits this process's stdio and environment, optionally running in
+/// `dir`.
+pub fn run_program(
+    prog: &std::ffi::OsStr,
+    args: &[OsString],
+    dir: Option<&std::path::Path>,
+) -> io::Result<std::process::ExitStatus> {
+    let applet = prog.to_str().and_then(|p| {
+        if p.contains('/') {
+            return None;
+        }
+        let name = p.strip_prefix(super::shell::FORCE_PREFIX);
+        let forced = name.is_some();
+        let name = name.unwrap_or(p);
+        super::find(name).map(|_| (name, forced))
+    });
+    let bundled = |name: &str| {
+        let env: Vec<(OsString, OsString)> = std::env::vars_os().collect();
+        let mut c = applet_command(name, args, &env)?;
+        if let Some(d) = dir {
+            c.current_dir(d);
+        }
+        c.status()
+    };
+    if let Some((name, true)) = applet {
+        return bundled(name);
+    }
+    let mut c = Command::new(prog);
+    c.args(args);
+    if let Some(d) = dir {
+        c.current_dir(d);
+    }
+    match c.status() {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => match applet {
+            Some((name, _)) => bundled(name),
+            None => Err(e),
+        },
+        other => other,
+    }
+}
