@@ -394,8 +394,24 @@ fn shell_in_empty_chroot_via_self_fd() {
     assert_eq!(code, 7, "{err}");
     assert_eq!(out, ".\n..\n1\n/f\n", "{err}");
     assert_eq!(std::fs::read_dir(&d).unwrap().count(), 1);
-    // Without the descriptor and without /proc, an applet fails cleanly.
+    // User and group names come from the root's own files (no NSS config).
     std::fs::copy(BIN, d.join("sh")).unwrap();
+    std::fs::create_dir(d.join("etc")).unwrap();
+    std::fs::write(
+        d.join("etc/passwd"),
+        "root:x:0:0::/:/sh\nbob:x:1000:1000::/:/sh\n",
+    )
+    .unwrap();
+    std::fs::write(d.join("etc/group"), "root:x:0:\nbobs:x:1000:\n").unwrap();
+    std::fs::write(d.join("f"), "").unwrap();
+    std::os::unix::fs::chown(d.join("f"), Some(1000), Some(1000)).unwrap();
+    let (code, out, err) = go("id -un; stat -c '%U:%G' /f; ls -l /f | cut -d' ' -f3,4");
+    assert_eq!(
+        (code, out.as_str()),
+        (0, "root\nbob:bobs\nbob bobs\n"),
+        "{err}"
+    );
+    // Without the descriptor and without /proc, an applet fails cleanly.
     let o = Command::new("chroot")
         .arg(&d)
         .args(["/sh", "-c", "cdbg-true; echo st=$?"])
