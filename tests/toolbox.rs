@@ -348,6 +348,17 @@ fn shell_pipelines_redirections_status() {
     assert_eq!(sh("cd / && cdbg-pwd").1, "/\n");
     // CDBG_SELF_FD never shows in an applet's environment.
     assert_eq!(sh("cdbg-env | cdbg-grep -c CDBG_SELF_FD").1, "0\n");
+    // Background jobs, here-documents, loops, SIGPIPE as in bash.
+    let (code, out, err) = sh(
+        "cdbg-sleep 0.2 & wait; echo waited; cdbg-seq 2 | while read l; do echo \"l=$l\"; done; \
+         cdbg-cat <<EOF\nheredoc\nEOF\n\
+         cdbg-yes | cdbg-head -n 1; echo \"${PIPESTATUS[@]}\"",
+    );
+    assert_eq!(
+        (code, out.as_str()),
+        (0, "waited\nl=1\nl=2\nheredoc\ny\n141 0\n"),
+        "{err}"
+    );
     // A script file and stdin commands.
     let s = d.join("script.sh");
     std::fs::write(&s, "echo \"$1-$2\"\nseq 2 | wc -l\nexit 5\n").unwrap();
