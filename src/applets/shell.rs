@@ -10,6 +10,12 @@
 //! and Ctrl-C behave as for any external program. It never needs /proc or a
 //! file in the container. (brush's own "bundled commands" re-run the binary
 //! by path, which breaks after chroot/setns: hence this module.)
+//!
+//! Known differences from bash: a bundled applet is started by a builtin,
+//! so brush's job table does not track it: in an interactive shell it runs
+//! in the shell's process group (Ctrl-C reaches it; Ctrl-Z is ignored for
+//! it, as it could not be resumed with `fg`); `type NAME` reports a builtin.
+//! Commands read from a non-terminal stdin are read whole before running.
 
 use std::ffi::OsString;
 use std::io::{IsTerminal, Read};
