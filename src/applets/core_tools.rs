@@ -3,4 +3,8 @@
 
 use super::Entry;
 
-pub const APPLETS: &[Entry] = &[];
+pub const APPLETS: &[Entry] = &[
+    // Until the lead adds `vi::VI_APPLETS` to the registry.
+    super::vi::VI_APPLETS[0],
+    super::vi::VI_APPLETS[1],
+];

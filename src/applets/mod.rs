@@ -9,6 +9,8 @@ use std::ffi::OsString;
 
 pub mod core_tools;
 pub mod sys_tools;
+pub mod term;
+pub mod vi;
 
 /// An applet's entry point: argv (argv[0] = applet name) → exit status.
 pub type Main = fn(Vec<OsString>) -> i32;
