@@ -1809,7 +1809,7 @@ impl Editor {
                 out.push_str(&format!("\x1b[{cy};{cx}H\x1b[?25h"));
                 return out;
             }
-            let ruler = self.ruler(vcol);
+            let (ruler, pos) = self.ruler(vcol);
             let (left, err) = match &self.msg {
                 Some((m, e)) => (m.clone(), *e),
                 None => {
@@ -1824,12 +1824,14 @@ impl Editor {
                     (s, false)
                 }
             };
+            // Drop the percentage, then the ruler, before cutting the name.
+            let lw0 = screen::str_width(&left);
+            let ruler = [ruler, pos, String::new()]
+                .into_iter()
+                .find(|r| r.is_empty() || lw0 + 1 + screen::str_width(r) <= avail)
+                .unwrap_or_default();
             let rw = screen::str_width(&ruler);
-            let left_room = if avail > rw + 1 {
-                avail - rw - 1
-            } else {
-                avail
-            };
+            let left_room = if rw > 0 { avail - rw - 1 } else { avail };
             let left = screen::head(&left, left_room);
             let lw = screen::str_width(&left);
             if err {
@@ -1839,7 +1841,7 @@ impl Editor {
             if err {
                 out.push_str("\x1b[0m");
             }
-            if avail > rw + 1 && lw < avail - rw {
+            if rw > 0 && lw + rw < avail {
                 out.push_str(&" ".repeat(avail - rw - lw));
                 out.push_str(&ruler);
             }
@@ -1851,7 +1853,8 @@ impl Editor {
         out
     }
 
-    fn ruler(&self, vcol: usize) -> String {
+    /// The ruler ("line,col   pct") and its position part alone.
+    fn ruler(&self, vcol: usize) -> (String, String) {
         let l = self.cur.line;
         let pos = if self.len(l) == 0 {
             format!("{},0-1", l + 1)
@@ -1870,7 +1873,7 @@ impl Editor {
         } else {
             format!("{}%", self.top * 100 / (n - self.rows))
         };
-        format!("{pos:<13} {pct}")
+        (format!("{pos:<13} {pct}"), pos)
     }
 }
 
