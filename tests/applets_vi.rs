@@ -385,3 +385,37 @@ fn help_and_bad_args() {
     assert!(out.stdout.is_empty());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a terminal"));
 }
+
+/// Run by `terminal_restored_on_panic` inside tmux: enters the raw screen,
+/// leaks it (so only the panic hook can restore), then panics.
+#[test]
+fn panic_helper() {
+    if std::env::var_os("CDBGT_VI_PANIC").is_none() {
+        return;
+    }
+    let screen = cdbg::applets::term::RawScreen::enter().unwrap();
+    std::mem::forget(screen);
+    panic!("deliberate panic inside the raw screen");
+}
+
+#[test]
+fn terminal_restored_on_panic() {
+    if !have_tmux() {
+        return;
+    }
+    let dir = Dir::new("panic");
+    let exe = std::env::current_exe().unwrap();
+    let script = format!(
+        "CDBGT_VI_PANIC=1 RUST_BACKTRACE=0 {} --exact panic_helper --nocapture --test-threads=1; \
+         echo $? > exit.tmp; stty -a > stty.tmp; mv exit.tmp exit; sleep 60",
+        exe.display()
+    );
+    let t = Tmux::start(&dir, "panic", 80, 24, &script);
+    assert_ne!(wait_exit(&dir), 0);
+    assert_sane_tty(&dir);
+    // Back on the normal screen, where the panic message was printed.
+    let scr = t.wait("the panic message", |s| {
+        s.iter().any(|l| l.contains("deliberate panic"))
+    });
+    assert!(!scr.is_empty());
+}

@@ -201,8 +201,12 @@ impl RawScreen {
     fn restore(&mut self) {
         if self.active {
             self.active = false;
-            restore_terminal(&self.saved);
-            *SAVED.lock().unwrap_or_else(|e| e.into_inner()) = None;
+            // The panic hook may have restored the terminal already: leaving
+            // the alternate screen twice would move the cursor back up.
+            let pending = SAVED.lock().unwrap_or_else(|e| e.into_inner()).take();
+            if pending.is_some() {
+                restore_terminal(&self.saved);
+            }
             // Drain signals that arrived meanwhile, then unblock.
             while let Ok(Some(_)) = self.sigfd.read_signal() {}
             let _ = self.old_mask.thread_set_mask();

@@ -79,6 +79,9 @@ pub struct Editor {
     pub redraw: bool,
     /// Text rows of the last rendered frame (for paging).
     pub rows: usize,
+    /// The rows of the last frame sent, and the screen size it was for.
+    prev: Vec<String>,
+    prev_size: (usize, usize),
     want_col: usize,
     is_new: bool,
     undo: Vec<Snapshot>,
@@ -134,6 +137,8 @@ impl Editor {
             quit: false,
             redraw: true,
             rows: 23,
+            prev: Vec::new(),
+            prev_size: (0, 0),
             want_col: 0,
             is_new: true,
             undo: Vec::new(),
@@ -1553,7 +1558,7 @@ impl Editor {
                 self.write(arg, bang);
             }
             "wq" | "x" | "xit" | "exit" => {
-                let need = name == "wq" || self.modified() || !arg.is_empty() || self.is_new;
+                let need = name == "wq" || self.modified() || !arg.is_empty();
                 if !need || self.write(arg, bang) {
                     self.quit = true;
                 }
@@ -1776,81 +1781,112 @@ impl Editor {
         if vcol + cw > self.left + width {
             self.left = (vcol + cw).saturating_sub(width).min(vcol);
         }
-        let mut out = String::with_capacity(rows * (cols + 8));
-        out.push_str("\x1b[?25l");
-        if std::mem::take(&mut self.redraw) {
-            out.push_str("\x1b[0m\x1b[2J");
-        }
+        // Each screen row as text with attributes; only rows that differ
+        // from the previous frame are sent (cheap over slow links).
+        let mut frame: Vec<String> = Vec::with_capacity(rows);
         for r in 0..text_rows {
-            out.push_str(&format!("\x1b[{};1H", r + 1));
+            let mut row = String::new();
             let l = self.top + r;
             if l < nlines {
                 if numw > 0 {
-                    out.push_str(&format!("\x1b[33m{:>w$} \x1b[0m", l + 1, w = numw - 1));
+                    row.push_str(&format!("\x1b[33m{:>w$} \x1b[0m", l + 1, w = numw - 1));
                 }
-                screen::render_line(&mut out, self.line(l), self.left, width, self.tabstop);
+                screen::render_line(&mut row, self.line(l), self.left, width, self.tabstop);
             } else {
-                out.push_str("\x1b[34m~\x1b[0m");
+                row.push_str("\x1b[34m~\x1b[0m");
             }
-            out.push_str("\x1b[K");
+            frame.push(row);
         }
         let show_status = rows > 1 || matches!(self.mode, Mode::Cmd(_)) || self.msg.is_some();
-        let (cy, cx);
+        let avail = cols.saturating_sub(1).max(1);
+        let mut cursor = (
+            (self.cur.line - self.top + 1).min(text_rows),
+            numw + vcol.saturating_sub(self.left).min(width.saturating_sub(1)) + 1,
+        );
         if show_status {
-            out.push_str(&format!("\x1b[{rows};1H"));
-            let avail = cols.saturating_sub(1).max(1);
+            let mut row = String::new();
             if let Mode::Cmd(c) = self.mode {
-                let s: String = std::iter::once(c).chain(self.cmdline.chars()).collect();
-                let w = screen::str_width(&s);
+                let s: String = std::iter::once(c)
+                    .chain(self.cmdline.chars())
+                    .map(printable)
+                    .collect();
                 let shown = screen::tail(&s, avail);
-                out.push_str(&shown);
-                out.push_str("\x1b[K");
-                (cy, cx) = (rows, w.min(avail) + 1);
-                out.push_str(&format!("\x1b[{cy};{cx}H\x1b[?25h"));
-                return out;
+                cursor = (rows, screen::str_width(&shown) + 1);
+                row.push_str(&shown);
+            } else {
+                row = self.status_row(vcol, avail);
             }
-            let (ruler, pos) = self.ruler(vcol);
-            let (left, err) = match &self.msg {
-                Some((m, e)) => (m.clone(), *e),
-                None => {
-                    let mut s = String::new();
-                    if self.mode == Mode::Insert {
-                        s.push_str("-- INSERT -- ");
-                    }
-                    s.push_str(&format!("\"{}\"", self.name()));
-                    if self.modified() {
-                        s.push_str(" [+]");
-                    }
-                    (s, false)
-                }
-            };
-            // Drop the percentage, then the ruler, before cutting the name.
-            let lw0 = screen::str_width(&left);
-            let ruler = [ruler, pos, String::new()]
-                .into_iter()
-                .find(|r| r.is_empty() || lw0 + 1 + screen::str_width(r) <= avail)
-                .unwrap_or_default();
-            let rw = screen::str_width(&ruler);
-            let left_room = if rw > 0 { avail - rw - 1 } else { avail };
-            let left = screen::head(&left, left_room);
-            let lw = screen::str_width(&left);
-            if err {
-                out.push_str("\x1b[7m");
+            if rows > 1 {
+                frame.push(row);
+            } else {
+                frame[0] = row;
             }
-            out.push_str(&left);
-            if err {
-                out.push_str("\x1b[0m");
-            }
-            if rw > 0 && lw + rw < avail {
-                out.push_str(&" ".repeat(avail - rw - lw));
-                out.push_str(&ruler);
-            }
-            out.push_str("\x1b[K");
         }
-        cy = (self.cur.line - self.top + 1).min(text_rows);
-        cx = numw + vcol.saturating_sub(self.left).min(width.saturating_sub(1)) + 1;
-        out.push_str(&format!("\x1b[{cy};{cx}H\x1b[?25h"));
+        let mut out = String::with_capacity(rows * (cols + 8));
+        out.push_str("\x1b[?25l");
+        if std::mem::take(&mut self.redraw) || self.prev_size != (rows, cols) {
+            out.push_str("\x1b[0m\x1b[2J");
+            self.prev.clear();
+        }
+        self.prev_size = (rows, cols);
+        for (r, row) in frame.iter().enumerate() {
+            if self.prev.get(r) != Some(row) {
+                // Clear first: an erase after a full row could hit its
+                // last cell on terminals that keep the cursor there.
+                out.push_str(&format!("\x1b[{};1H\x1b[2K", r + 1));
+                out.push_str(row);
+            }
+        }
+        self.prev = frame;
+        out.push_str(&format!("\x1b[{};{}H\x1b[?25h", cursor.0, cursor.1));
         out
+    }
+
+    /// The status line: a message, or mode, file name and modified flag;
+    /// the ruler on the right when it fits.
+    fn status_row(&self, vcol: usize, avail: usize) -> String {
+        let (ruler, pos) = self.ruler(vcol);
+        let (left, err) = match &self.msg {
+            Some((m, e)) => (m.chars().map(printable).collect(), *e),
+            None => {
+                let mut s = String::new();
+                if self.mode == Mode::Insert {
+                    s.push_str("-- INSERT -- ");
+                }
+                s.push('"');
+                s.extend(self.name().chars().map(printable));
+                s.push('"');
+                if self.modified() {
+                    s.push_str(" [+]");
+                } else if self.is_new && self.filename.is_some() {
+                    s.push_str(" [New]");
+                }
+                (s, false)
+            }
+        };
+        // Drop the percentage, then the ruler, before cutting the name.
+        let lw0 = screen::str_width(&left);
+        let ruler = [ruler, pos, String::new()]
+            .into_iter()
+            .find(|r| r.is_empty() || lw0 + 1 + screen::str_width(r) <= avail)
+            .unwrap_or_default();
+        let rw = screen::str_width(&ruler);
+        let left_room = if rw > 0 { avail - rw - 1 } else { avail };
+        let left = screen::head(&left, left_room);
+        let lw = screen::str_width(&left);
+        let mut row = String::new();
+        if err {
+            row.push_str("\x1b[7m");
+        }
+        row.push_str(&left);
+        if err {
+            row.push_str("\x1b[0m");
+        }
+        if rw > 0 && lw + rw < avail {
+            row.push_str(&" ".repeat(avail - rw - lw));
+            row.push_str(&ruler);
+        }
+        row
     }
 
     /// The ruler ("line,col   pct") and its position part alone.
@@ -1874,6 +1910,16 @@ impl Editor {
             format!("{}%", self.top * 100 / (n - self.rows))
         };
         (format!("{pos:<13} {pct}"), pos)
+    }
+}
+
+/// Control characters (from file names, messages, typed text) must not
+/// reach the terminal raw.
+fn printable(c: char) -> char {
+    if c.is_control() {
+        '?'
+    } else {
+        c
     }
 }
 
@@ -2059,6 +2105,55 @@ mod tests {
         assert!(e.msg.as_ref().unwrap().0.starts_with("E37"));
         keys(&mut e, ":q!\r");
         assert!(e.quit);
+    }
+
+    /// Random keys on awkward text never panic and keep the invariants.
+    #[test]
+    fn random_keys_do_not_panic() {
+        let alphabet: Vec<Key> = "hjklwbeWBE0^$GgfFtT;,xXDCsSYpPJr~iaAIoOu.dcy<>nN/?*#\r\x1b\x7f\x08\x17\x15\x06\x02\x04\x05\x19\x12 123 a\t日é"
+            .chars()
+            .map(Key::Char)
+            .chain([
+                Key::Up,
+                Key::Down,
+                Key::Left,
+                Key::Right,
+                Key::Home,
+                Key::End,
+                Key::PageUp,
+                Key::PageDown,
+                Key::Delete,
+                Key::Insert,
+                Key::Char(crate::applets::vi::keys::escape_byte(0xff)),
+            ])
+            .collect();
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut rnd = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for round in 0..40 {
+            let mut e = ed("a\tb 日本 c\n\n  x.y(z)\n\u{301}e\u{301}\n\x7f\n");
+            if round % 2 == 0 {
+                e.text = Text::default();
+            }
+            for i in 0..3000 {
+                let k = alphabet[(rnd() % alphabet.len() as u64) as usize];
+                e.key(k);
+                assert!(!e.text.lines.is_empty());
+                assert!(e.cur.line < e.text.lines.len());
+                if e.mode == Mode::Normal {
+                    assert!(e.cur.col <= e.len(e.cur.line).saturating_sub(1));
+                } else {
+                    assert!(e.cur.col <= e.len(e.cur.line));
+                }
+                if i % 97 == 0 {
+                    let _ = e.render((rnd() % 30) as usize, (rnd() % 100) as usize);
+                }
+            }
+        }
     }
 
     #[test]
