@@ -318,7 +318,10 @@ impl Editor {
     fn delete_lines(&mut self, l1: usize, l2: usize) -> Vec<char> {
         let removed: Vec<Line> = self.text.lines.drain(l1..=l2).collect();
         if self.text.lines.is_empty() {
+            // No lines left: saved as an empty file, like vim's empty buffer.
             self.text.lines.push(Rc::new(Vec::new()));
+            self.text.eol = false;
+            self.text.fresh = true;
         }
         let mut out = Vec::new();
         for (i, l) in removed.iter().enumerate() {
@@ -1009,19 +1012,31 @@ impl Editor {
                     (Pos::new(a, 0), Pos::new(b, 0), true)
                 } else {
                     let (s, mut e) = if to < start { (to, start) } else { (start, to) };
+                    let mut linewise = false;
                     if kind == Kind::Inclusive {
                         e.col = (e.col + 1).min(self.len(e.line));
+                    } else if e.col == 0 && e.line > s.line {
+                        // An exclusive motion ending in column 1 ends at the
+                        // previous line's end, or takes whole lines when it
+                        // starts in the indent (vim's exclusive-linewise).
+                        e.line -= 1;
+                        e.col = self.len(e.line);
+                        linewise = self.in_indent(s);
                     }
-                    if word && to.line > start.line {
-                        // The last word moved over ends the text at its
-                        // line's end, not at the next line's first word.
-                        let l = to.line - 1;
-                        let ne = Pos::new(l, self.len(l));
-                        if ne >= s {
-                            e = ne;
-                        }
+                    // A multi-line delete that would leave a blank line
+                    // deletes whole lines (as vi does).
+                    if op == 'd'
+                        && e.line > s.line
+                        && self.in_indent(s)
+                        && self.line(e.line)[e.col..].iter().all(|c| c.is_whitespace())
+                    {
+                        linewise = true;
                     }
-                    (s, e, false)
+                    if linewise {
+                        (Pos::new(s.line, 0), Pos::new(e.line, 0), true)
+                    } else {
+                        (s, e, false)
+                    }
                 }
             }
         };
@@ -1154,26 +1169,64 @@ impl Editor {
         }
     }
 
-    fn word_fwd(&self, start: Pos, big: bool) -> Pos {
+    /// Moves one character forward like vim's inc_cursor: 0 within the
+    /// line, 2 onto the end of the line, 1 onto the next line, -1 at the end
+    /// of the text.
+    fn inc(&self, p: &mut Pos) -> i8 {
+        let len = self.len(p.line);
+        if p.col < len {
+            p.col += 1;
+            if p.col < len {
+                0
+            } else {
+                2
+            }
+        } else if p.line < self.last() {
+            *p = Pos::new(p.line + 1, 0);
+            1
+        } else {
+            -1
+        }
+    }
+
+    /// `count` words forward. With `eol` (under an operator) the last word
+    /// stops at the end of its line instead of going on to the next line.
+    fn word_fwd(&self, start: Pos, count: usize, big: bool, eol: bool) -> Pos {
         let mut p = start;
-        let cls = self.cls_at(p, big);
-        if cls != 0 {
-            while p.col < self.len(p.line) && self.cls_at(p, big) == cls {
-                p.col += 1;
-            }
-        }
-        loop {
-            if self.len(p.line) == 0 && p != start {
+        for k in (0..count).rev() {
+            let stop = eol && k == 0;
+            let sclass = self.cls_at(p, big);
+            let last_line = p.line == self.last();
+            let i = self.inc(&mut p);
+            if i == -1 || (i >= 1 && last_line) || (i >= 1 && stop) {
                 return p;
             }
-            if self.cls_at(p, big) != 0 {
-                return p;
+            if sclass != 0 {
+                while self.cls_at(p, big) == sclass {
+                    let i = self.inc(&mut p);
+                    if i == -1 || (i >= 1 && stop) {
+                        return p;
+                    }
+                }
             }
-            match self.next_pos(p) {
-                Some(q) => p = q,
-                None => return p,
+            while self.cls_at(p, big) == 0 {
+                if p.col == 0 && self.len(p.line) == 0 {
+                    break;
+                }
+                let i = self.inc(&mut p);
+                if i == -1 || (i >= 1 && stop) {
+                    return p;
+                }
             }
         }
+        p
+    }
+
+    /// True when only blanks precede `p` on its line (vim's inindent).
+    fn in_indent(&self, p: Pos) -> bool {
+        self.line(p.line)[..p.col.min(self.len(p.line))]
+            .iter()
+            .all(|c| c.is_whitespace())
     }
 
     fn word_end(&self, start: Pos, big: bool) -> Pos {
@@ -1321,15 +1374,39 @@ impl Editor {
                 line_to((self.top + bottom) / 2, self)
             }
             'w' | 'W' => {
-                let mut q = p;
-                for _ in 0..n {
-                    q = self.word_fwd(q, c == 'W');
-                }
-                if !op && q.col >= self.len(q.line) && q.line == last && q != p {
-                    // At the end of the text: stay on the last character.
-                    q.col = self.len(q.line).saturating_sub(1);
-                }
+                let q = self.word_fwd(p, n, c == 'W', op);
                 Some((q, Kind::Exclusive))
+            }
+            '{' | '}' => {
+                // Paragraphs end at empty lines (vim's findpar).
+                let fwd = c == '}';
+                let mut curr = p.line;
+                for i in 0..n {
+                    let mut did_skip = false;
+                    let mut first = true;
+                    loop {
+                        if self.len(curr) != 0 {
+                            did_skip = true;
+                        }
+                        if !first && did_skip && self.len(curr) == 0 {
+                            break;
+                        }
+                        let at_edge = if fwd { curr >= last } else { curr == 0 };
+                        if at_edge {
+                            if i + 1 < n {
+                                return None;
+                            }
+                            break;
+                        }
+                        curr = if fwd { curr + 1 } else { curr - 1 };
+                        first = false;
+                    }
+                }
+                if fwd && curr == last && self.len(curr) > 0 {
+                    Some((Pos::new(curr, self.len(curr) - 1), Kind::Inclusive))
+                } else {
+                    Some((Pos::new(curr, 0), Kind::Exclusive))
+                }
             }
             'b' | 'B' => {
                 let mut q = p;
@@ -1950,7 +2027,7 @@ fn motion_arity(k: Key) -> Option<usize> {
         Key::Char(c) => match c {
             'h' | 'j' | 'k' | 'l' | '0' | '$' | '^' | 'w' | 'b' | 'e' | 'W' | 'B' | 'E' | 'G'
             | 'H' | 'M' | 'L' | ' ' | '\x08' | '\x7f' | '\r' | '+' | '-' | '_' | '|' | 'n'
-            | 'N' | ';' | ',' | '\x0e' | '\x10' => Some(0),
+            | 'N' | ';' | ',' | '\x0e' | '\x10' | '{' | '}' => Some(0),
             'f' | 'F' | 't' | 'T' | 'g' => Some(1),
             _ => None,
         },

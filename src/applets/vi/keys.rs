@@ -164,7 +164,9 @@ fn parse_esc(b: &[u8]) -> Parse {
                 b'D' => Key::Left,
                 b'H' => Key::Home,
                 b'F' => Key::End,
-                _ => Key::Unknown,
+                b'P'..=b'S' => Key::Unknown,
+                // Not SS3 after all: Esc typed quickly before `O` (open line).
+                _ => return Parse::Key(ESC, 1),
             };
             Parse::Key(key, 3)
         }
@@ -201,6 +203,7 @@ mod tests {
                 Key::Char('x')
             ]
         );
+        assert_eq!(all(b"\x1bOx"), vec![ESC, Key::Char('O'), Key::Char('x')]);
         assert_eq!(all("é€".as_bytes()), vec![Key::Char('é'), Key::Char('€')]);
         assert_eq!(all(b"\xff"), vec![Key::Char(escape_byte(0xff))]);
         let mut d = Decoder::default();
