@@ -984,6 +984,13 @@ impl Editor {
                     true,
                 )
             }
+            Some(MotionKey {
+                key: Key::Char(ia @ ('i' | 'a')),
+                arg: Some(Key::Char(obj)),
+            }) => match self.text_object(ia == 'a', obj) {
+                Some(r) => r,
+                None => return false,
+            },
             Some(mk) => {
                 let word = matches!(mk.key, Key::Char('w') | Key::Char('W'));
                 let big = mk.key == Key::Char('W');
@@ -1040,6 +1047,12 @@ impl Editor {
                 }
             }
         };
+        self.apply_op(op, s, e, linewise)
+    }
+
+    /// Applies operator `op` to the text from `s` to `e` (exclusive), or to
+    /// lines `s.line..=e.line` when `linewise`. Returns true for a change.
+    fn apply_op(&mut self, op: char, s: Pos, e: Pos, linewise: bool) -> bool {
         if linewise {
             let (l1, l2) = (s.line, e.line);
             match op {
@@ -1136,6 +1149,147 @@ impl Editor {
                     self.operator(op, Some(lines), None)
                 }
                 _ => false,
+            }
+        }
+    }
+
+    // ----- text objects ------------------------------------------------------
+
+    fn char_at(&self, p: Pos) -> Option<char> {
+        self.line(p.line).get(p.col).copied()
+    }
+
+    /// The range of a text object (`iw aw iW aW i" a" i' a' i` a` i( a( ib
+    /// i{ iB i[ i<` ...) at the cursor: (start, exclusive end, linewise).
+    fn text_object(&self, around: bool, obj: char) -> Option<(Pos, Pos, bool)> {
+        let l = self.cur.line;
+        let line = self.line(l);
+        let len = line.len();
+        match obj {
+            'w' | 'W' => {
+                if len == 0 {
+                    return None;
+                }
+                let big = obj == 'W';
+                let c = self.cur.col.min(len - 1);
+                let cls = class(line[c], big);
+                let (mut s, mut e) = (c, c + 1);
+                while s > 0 && class(line[s - 1], big) == cls {
+                    s -= 1;
+                }
+                while e < len && class(line[e], big) == cls {
+                    e += 1;
+                }
+                if around {
+                    if cls != 0 {
+                        let mut e2 = e;
+                        while e2 < len && line[e2].is_whitespace() {
+                            e2 += 1;
+                        }
+                        if e2 > e {
+                            e = e2;
+                        } else {
+                            while s > 0 && line[s - 1].is_whitespace() {
+                                s -= 1;
+                            }
+                        }
+                    } else if e < len {
+                        let cls2 = class(line[e], big);
+                        while e < len && class(line[e], big) == cls2 {
+                            e += 1;
+                        }
+                    }
+                }
+                Some((Pos::new(l, s), Pos::new(l, e), false))
+            }
+            '"' | '\'' | '`' => {
+                let q: Vec<usize> = (0..len)
+                    .filter(|&i| line[i] == obj && (i == 0 || line[i - 1] != '\\'))
+                    .collect();
+                let col = self.cur.col;
+                let (a, b) = q
+                    .chunks_exact(2)
+                    .map(|p| (p[0], p[1]))
+                    .find(|&(_, b)| col <= b)?;
+                if !around {
+                    return Some((Pos::new(l, a + 1), Pos::new(l, b), false));
+                }
+                let (mut s, mut e) = (a, b + 1);
+                let mut e2 = e;
+                while e2 < len && line[e2].is_whitespace() {
+                    e2 += 1;
+                }
+                if e2 > e {
+                    e = e2;
+                } else {
+                    while s > 0 && line[s - 1].is_whitespace() {
+                        s -= 1;
+                    }
+                }
+                Some((Pos::new(l, s), Pos::new(l, e), false))
+            }
+            _ => {
+                let (open, close) = match obj {
+                    '(' | ')' | 'b' => ('(', ')'),
+                    '{' | '}' | 'B' => ('{', '}'),
+                    '[' | ']' => ('[', ']'),
+                    '<' | '>' => ('<', '>'),
+                    _ => return None,
+                };
+                // Not inside a block: the next one on this line (as vim 9).
+                let o = self.find_open(open, close).or_else(|| {
+                    let c = line.iter().skip(self.cur.col).position(|&ch| ch == open)?;
+                    Some(Pos::new(l, self.cur.col + c))
+                })?;
+                let c = self.find_close(o, open, close)?;
+                if around {
+                    return Some((o, Pos::new(c.line, c.col + 1), false));
+                }
+                // A block whose brackets sit on their own lines: the lines
+                // between, whole.
+                if o.col + 1 == self.len(o.line) && self.in_indent(c) && c.line > o.line + 1 {
+                    return Some((Pos::new(o.line + 1, 0), Pos::new(c.line - 1, 0), true));
+                }
+                Some((Pos::new(o.line, o.col + 1), c, false))
+            }
+        }
+    }
+
+    fn find_open(&self, open: char, close: char) -> Option<Pos> {
+        let mut p = self.cur;
+        if self.char_at(p) == Some(open) {
+            return Some(p);
+        }
+        let mut depth = 0;
+        loop {
+            p = self.prev_pos(p)?;
+            match self.char_at(p) {
+                Some(c) if c == close => depth += 1,
+                Some(c) if c == open => {
+                    if depth == 0 {
+                        return Some(p);
+                    }
+                    depth -= 1;
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn find_close(&self, from: Pos, open: char, close: char) -> Option<Pos> {
+        let mut p = from;
+        let mut depth = 0;
+        loop {
+            p = self.next_pos(p)?;
+            match self.char_at(p) {
+                Some(c) if c == open => depth += 1,
+                Some(c) if c == close => {
+                    if depth == 0 {
+                        return Some(p);
+                    }
+                    depth -= 1;
+                }
+                _ => {}
             }
         }
     }
@@ -2077,6 +2231,18 @@ fn parse(keys: &[Key]) -> Result<Option<Parsed>, ()> {
         let count = mul(c1, c2);
         if m == Key::Char(op) {
             return Ok(Some(Parsed::Op(count, op, None)));
+        }
+        if let Key::Char('i' | 'a') = m {
+            return Ok(keys.get(i + 1).map(|&a| {
+                Parsed::Op(
+                    count,
+                    op,
+                    Some(MotionKey {
+                        key: m,
+                        arg: Some(a),
+                    }),
+                )
+            }));
         }
         return Ok(motion_at(i + 1, m)?.map(|mk| Parsed::Op(count, op, Some(mk))));
     }
