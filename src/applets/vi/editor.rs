@@ -22,6 +22,8 @@ pub enum Mode {
     Insert,
     /// Typing a command line that started with ':', '/' or '?'.
     Cmd(char),
+    /// Visual selection from `anchor` to the cursor; true: whole lines.
+    Visual(bool),
 }
 
 /// How an operator treats the text a motion covers.
@@ -79,6 +81,8 @@ pub struct Editor {
     pub redraw: bool,
     /// Text rows of the last rendered frame (for paging).
     pub rows: usize,
+    /// The other end of the visual selection.
+    anchor: Pos,
     /// The rows of the last frame sent, and the screen size it was for.
     prev: Vec<String>,
     prev_size: (usize, usize),
@@ -137,6 +141,7 @@ impl Editor {
             quit: false,
             redraw: true,
             rows: 23,
+            anchor: Pos::default(),
             prev: Vec::new(),
             prev_size: (0, 0),
             want_col: 0,
@@ -440,6 +445,7 @@ impl Editor {
                 self.insert_key(k);
             }
             Mode::Cmd(c) => self.cmd_key(c, k),
+            Mode::Visual(lw) => self.visual_key(lw, k),
         }
     }
 
@@ -766,6 +772,11 @@ impl Editor {
                 if count.is_some() {
                     self.last_change = keys;
                 }
+                false
+            }
+            'v' | 'V' => {
+                self.anchor = self.cur;
+                self.mode = Mode::Visual(c == 'V');
                 false
             }
             ':' | '/' | '?' => {
@@ -1151,6 +1162,153 @@ impl Editor {
                 _ => false,
             }
         }
+    }
+
+    // ----- visual mode -------------------------------------------------------
+
+    /// The selection ordered: (start, end), both inclusive.
+    fn selection(&self) -> (Pos, Pos) {
+        if self.anchor <= self.cur {
+            (self.anchor, self.cur)
+        } else {
+            (self.cur, self.anchor)
+        }
+    }
+
+    /// The selected character indices of line `l` (end exclusive).
+    fn selection_cols(&self, l: usize) -> Option<(usize, usize)> {
+        let Mode::Visual(lw) = self.mode else {
+            return None;
+        };
+        let (s, e) = self.selection();
+        if l < s.line || l > e.line {
+            return None;
+        }
+        if lw {
+            return Some((0, usize::MAX));
+        }
+        let from = if l == s.line { s.col } else { 0 };
+        let to = if l == e.line { e.col + 1 } else { usize::MAX };
+        Some((from, to))
+    }
+
+    fn visual_key(&mut self, lw: bool, k: Key) {
+        self.pending.push(k);
+        let mut i = 0;
+        parse_count(&self.pending, &mut i);
+        let Some(&key) = self.pending.get(i) else {
+            return;
+        };
+        let c = match key {
+            Key::Char(c) => c,
+            _ => '\0',
+        };
+        match c {
+            '\x1b' | '\x03' => self.mode = Mode::Normal,
+            'v' | 'V' => {
+                self.mode = if (c == 'V') == lw {
+                    Mode::Normal
+                } else {
+                    Mode::Visual(c == 'V')
+                };
+            }
+            'o' | 'O' => {
+                std::mem::swap(&mut self.anchor, &mut self.cur);
+                self.set_want();
+            }
+            'r' => {
+                let Some(&Key::Char(ch)) = self.pending.get(i + 1) else {
+                    return;
+                };
+                if ch != '\x1b' && ch != '\r' {
+                    self.visual_map(lw, |_| ch);
+                }
+                self.mode = Mode::Normal;
+            }
+            '~' | 'u' | 'U' => {
+                self.visual_map(lw, |x| {
+                    let t: Vec<char> = if c == 'U' || (c == '~' && x.is_lowercase()) {
+                        x.to_uppercase().collect()
+                    } else {
+                        x.to_lowercase().collect()
+                    };
+                    if t.len() == 1 {
+                        t[0]
+                    } else {
+                        x
+                    }
+                });
+                self.mode = Mode::Normal;
+            }
+            'd' | 'x' | 'X' | 'D' | 'y' | 'Y' | 'c' | 's' | 'S' | 'C' | 'R' | '>' | '<' | 'J' => {
+                let (s, e) = self.selection();
+                let (op, linewise) = match c {
+                    'x' => ('d', lw),
+                    's' => ('c', lw),
+                    'X' | 'D' => ('d', true),
+                    'Y' => ('y', true),
+                    'S' | 'C' | 'R' => ('c', true),
+                    '>' | '<' => (c, true),
+                    _ => (c, lw),
+                };
+                self.mode = Mode::Normal;
+                self.cur = s;
+                if op == 'J' {
+                    self.join((e.line - s.line + 1).max(2));
+                } else if op == '>' || op == '<' {
+                    let lines = e.line - s.line + 1;
+                    self.operator(op, Some(lines), None);
+                } else if linewise {
+                    self.apply_op(op, Pos::new(s.line, 0), Pos::new(e.line, 0), true);
+                } else {
+                    let end = Pos::new(e.line, (e.col + 1).min(self.len(e.line)));
+                    self.apply_op(op, s, end, false);
+                }
+            }
+            _ => match parse(&self.pending) {
+                Ok(Some(p @ Parsed::Move(..))) => {
+                    self.exec(p);
+                }
+                Ok(None) => return,
+                _ => {}
+            },
+        }
+        self.pending.clear();
+        if self.mode == Mode::Normal {
+            self.commit();
+            self.clamp();
+        }
+    }
+
+    /// Maps every selected character through `f` (r, ~, u, U).
+    fn visual_map(&mut self, lw: bool, f: impl Fn(char) -> char) {
+        let (s, e) = self.selection();
+        self.begin();
+        for l in s.line..=e.line {
+            let len = self.len(l);
+            let (a, b) = if lw {
+                (0, len)
+            } else {
+                (
+                    if l == s.line { s.col } else { 0 },
+                    if l == e.line {
+                        (e.col + 1).min(len)
+                    } else {
+                        len
+                    },
+                )
+            };
+            if a < b {
+                for ch in &mut self.line_mut(l)[a..b] {
+                    *ch = f(*ch);
+                }
+            }
+        }
+        self.cur = if lw {
+            Pos::new(s.line, self.cur.col)
+        } else {
+            s
+        };
     }
 
     // ----- text objects ------------------------------------------------------
@@ -2022,7 +2180,8 @@ impl Editor {
                 if numw > 0 {
                     row.push_str(&format!("\x1b[33m{:>w$} \x1b[0m", l + 1, w = numw - 1));
                 }
-                screen::render_line(&mut row, self.line(l), self.left, width, self.tabstop);
+                let sel = self.selection_cols(l);
+                screen::render_line(&mut row, self.line(l), self.left, width, self.tabstop, sel);
             } else {
                 row.push_str("\x1b[34m~\x1b[0m");
             }
@@ -2081,8 +2240,11 @@ impl Editor {
             Some((m, e)) => (m.chars().map(printable).collect(), *e),
             None => {
                 let mut s = String::new();
-                if self.mode == Mode::Insert {
-                    s.push_str("-- INSERT -- ");
+                match self.mode {
+                    Mode::Insert => s.push_str("-- INSERT -- "),
+                    Mode::Visual(false) => s.push_str("-- VISUAL -- "),
+                    Mode::Visual(true) => s.push_str("-- VISUAL LINE -- "),
+                    _ => {}
                 }
                 s.push('"');
                 s.extend(self.name().chars().map(printable));
@@ -2353,7 +2515,7 @@ mod tests {
     /// Random keys on awkward text never panic and keep the invariants.
     #[test]
     fn random_keys_do_not_panic() {
-        let alphabet: Vec<Key> = "hjklwbeWBE0^$GgfFtT;,xXDCsSYpPJr~iaAIoOu.dcy<>nN/?*#\r\x1b\x7f\x08\x17\x15\x06\x02\x04\x05\x19\x12 123 a\t日é"
+        let alphabet: Vec<Key> = "hjklwbeWBE0^$GgfFtT;,xXDCsSYpPJr~iaAIoOu.dcy<>nN/?*#vVUo{}()\"\r\x1b\x7f\x08\x17\x15\x06\x02\x04\x05\x19\x12 123 a\t日é"
             .chars()
             .map(Key::Char)
             .chain([
@@ -2387,10 +2549,10 @@ mod tests {
                 e.key(k);
                 assert!(!e.text.lines.is_empty());
                 assert!(e.cur.line < e.text.lines.len());
-                if e.mode == Mode::Normal {
-                    assert!(e.cur.col <= e.len(e.cur.line).saturating_sub(1));
-                } else {
+                if e.mode == Mode::Insert {
                     assert!(e.cur.col <= e.len(e.cur.line));
+                } else {
+                    assert!(e.cur.col <= e.len(e.cur.line).saturating_sub(1));
                 }
                 if i % 97 == 0 {
                     let _ = e.render((rnd() % 30) as usize, (rnd() % 100) as usize);

@@ -45,10 +45,27 @@ pub fn char_width(c: char, vcol: usize, ts: usize) -> usize {
 
 /// Appends the part of `line` between display columns `left` and
 /// `left + width` to `out`; characters cut by either edge become blanks.
-pub fn render_line(out: &mut String, line: &[char], left: usize, width: usize, ts: usize) {
+/// `sel` (character indices, end exclusive) is shown in reverse video.
+pub fn render_line(
+    out: &mut String,
+    line: &[char],
+    left: usize,
+    width: usize,
+    ts: usize,
+    sel: Option<(usize, usize)>,
+) {
     let right = left + width;
     let mut v = 0;
-    for &c in line {
+    let mut rev = false;
+    if line.is_empty() && sel.is_some() && left == 0 && width > 0 {
+        out.push_str("\x1b[7m \x1b[27m");
+    }
+    for (i, &c) in line.iter().enumerate() {
+        let want = sel.is_some_and(|(a, b)| a <= i && i < b);
+        if want != rev && v + 1 > left && v < right {
+            out.push_str(if want { "\x1b[7m" } else { "\x1b[27m" });
+            rev = want;
+        }
         let lk = look(c, v, ts);
         let w = match &lk {
             Look::Blanks(n) => *n,
@@ -77,7 +94,7 @@ pub fn render_line(out: &mut String, line: &[char], left: usize, width: usize, t
             Look::Ascii(s) => {
                 out.push_str("\x1b[36m");
                 out.push_str(&s[from - v..to - v]);
-                out.push_str("\x1b[0m");
+                out.push_str("\x1b[39m");
             }
             _ => {
                 for _ in from..to {
@@ -86,6 +103,9 @@ pub fn render_line(out: &mut String, line: &[char], left: usize, width: usize, t
             }
         }
         v += w;
+    }
+    if rev {
+        out.push_str("\x1b[27m");
     }
 }
 
@@ -135,10 +155,10 @@ mod tests {
         assert_eq!(char_width('\r', 0, 8), 2);
         let line: Vec<char> = "a\tb日c".chars().collect();
         let mut s = String::new();
-        render_line(&mut s, &line, 0, 80, 8);
+        render_line(&mut s, &line, 0, 80, 8, None);
         assert_eq!(s, "a       b日c");
         let mut s = String::new();
-        render_line(&mut s, &line, 10, 2, 8);
+        render_line(&mut s, &line, 10, 2, 8, None);
         assert_eq!(s, " c");
         assert_eq!(head("héllo", 2), "hé");
         assert_eq!(tail("héllo", 2), "lo");
