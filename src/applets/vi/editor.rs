@@ -2489,6 +2489,28 @@ mod tests {
     }
 
     #[test]
+    fn visual_objects_and_vi_rules() {
+        let mut e = ed("f(a, \"b c\", d)\nline two\n\nthree {\n  x\n}\n");
+        keys(&mut e, "fbci\"X\x1b");
+        assert_eq!(text(&e), "f(a, \"X\", d)\nline two\n\nthree {\n  x\n}\n");
+        keys(&mut e, "di(");
+        assert_eq!(text(&e), "f()\nline two\n\nthree {\n  x\n}\n");
+        keys(&mut e, "2G0wviwU");
+        assert_eq!(text(&e), "f()\nline TWO\n\nthree {\n  x\n}\n");
+        keys(&mut e, "4Gdi{");
+        assert_eq!(text(&e), "f()\nline TWO\n\nthree {\n}\n");
+        keys(&mut e, "u1GVjd");
+        assert_eq!(text(&e), "\nthree {\n  x\n}\n");
+        // dw on an empty line deletes the line (exclusive-linewise rule).
+        keys(&mut e, "ggdw");
+        assert_eq!(text(&e), "three {\n  x\n}\n");
+        keys(&mut e, "d}");
+        assert_eq!(text(&e), "");
+        keys(&mut e, "u");
+        assert_eq!(text(&e), "three {\n  x\n}\n");
+    }
+
+    #[test]
     fn search_and_ex() {
         let mut e = ed("a=1\nport=80\nb=2\nport=81\n");
         keys(&mut e, "/port\r");
