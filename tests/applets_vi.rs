@@ -419,3 +419,41 @@ fn terminal_restored_on_panic() {
     });
     assert!(!scr.is_empty());
 }
+
+#[test]
+fn suspend_with_ctrl_z_and_resume() {
+    if !have_tmux() {
+        return;
+    }
+    let dir = Dir::new("susp");
+    fs::write(dir.path("s.txt"), "one\ntwo\n").unwrap();
+    // An interactive bash gives job control, as in a real session.
+    let t = Tmux::start(
+        &dir,
+        "susp",
+        80,
+        24,
+        "PS1='$ ' exec bash --norc --noprofile -i",
+    );
+    t.wait("the prompt", |s| s.iter().any(|l| l.starts_with("$")));
+    t.text("./vi s.txt");
+    t.key("Enter");
+    t.wait_status("\"s.txt\" 2L");
+    t.text("x");
+    t.key("C-z");
+    t.wait("the job stopped", |s| {
+        s.iter().any(|l| l.contains("Stopped"))
+    });
+    t.text("stty -a > stty.tmp; fg");
+    t.key("Enter");
+    t.wait_status("\"s.txt\" [+]");
+    let scr = t.screen();
+    assert_eq!(scr[0], "ne", "{scr:?}");
+    t.text(":wq");
+    t.key("Enter");
+    t.wait("the prompt again", |s| {
+        s.iter().filter(|l| l.starts_with("$")).count() >= 3
+    });
+    assert_sane_tty(&dir);
+    assert_eq!(fs::read_to_string(dir.path("s.txt")).unwrap(), "ne\ntwo\n");
+}

@@ -198,6 +198,20 @@ impl RawScreen {
         }
     }
 
+    /// Job-control stop (Ctrl-Z): restores the terminal, stops the process
+    /// with SIGTSTP and, once continued, takes the screen back. In an
+    /// orphaned process group (no job-control shell) the kernel ignores the
+    /// stop and this returns at once. Redraw everything afterwards.
+    pub fn suspend(&mut self) -> io::Result<()> {
+        restore_terminal(&self.saved);
+        let _ = nix::sys::signal::raise(Signal::SIGTSTP);
+        // Continued: SIGCONT waits in the signalfd; drop it, we redraw anyway.
+        termios::tcsetattr(io::stdin(), OptionalActions::Now, &self.raw)?;
+        let mut out = io::stdout();
+        out.write_all(ENTER_SEQ.as_bytes())?;
+        out.flush()
+    }
+
     fn restore(&mut self) {
         if self.active {
             self.active = false;

@@ -49,7 +49,7 @@ Normal mode:
   D C s S Y         d$ c$ cl cc yy  p P  put after / before
   u Ctrl-R          undo / redo     .  repeat the last change
   /TEXT ?TEXT n N   search (literal; ^ and $ anchor)   * #  word under cursor
-  ZZ  save and quit                 ZQ  quit without saving
+  ZZ  save and quit                 ZQ  quit without saving   Ctrl-Z  suspend
 Command line:
   :w [FILE]  :w! FILE  :wq  :x  :q  :q!  :e!  :N (go to line N)  :$
   :[%|N,M]s/TEXT/REPLACEMENT/[g]    :set nu|nonu|ts=N
@@ -158,6 +158,12 @@ fn run(screen: &mut RawScreen, ed: &mut Editor) -> i32 {
             ed.key(k);
             if ed.quit {
                 return 0;
+            }
+            if std::mem::take(&mut ed.suspend) {
+                if screen.suspend().is_err() {
+                    return 1;
+                }
+                ed.redraw = true;
             }
         }
         let (rows, cols) = term::size();

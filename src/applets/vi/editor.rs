@@ -10,6 +10,9 @@ use super::keys::{Key, ESC};
 use super::screen;
 
 const UNDO_LEVELS: usize = 1000;
+/// Line pointers kept by all undo snapshots together (8 bytes each): bounds
+/// memory on huge files, where each snapshot holds every line.
+const UNDO_LINES: usize = 4_000_000;
 
 const fn ctrl(c: char) -> char {
     ((c as u8) & 0x1f) as char
@@ -79,6 +82,8 @@ pub struct Editor {
     pub quit: bool,
     /// Set when the whole screen must be cleared and redrawn.
     pub redraw: bool,
+    /// Ctrl-Z was typed: the caller should suspend (job control).
+    pub suspend: bool,
     /// Text rows of the last rendered frame (for paging).
     pub rows: usize,
     /// The other end of the visual selection.
@@ -140,6 +145,7 @@ impl Editor {
             tabstop: 8,
             quit: false,
             redraw: true,
+            suspend: false,
             rows: 23,
             anchor: Pos::default(),
             prev: Vec::new(),
@@ -387,8 +393,9 @@ impl Editor {
                     .all(|(a, b)| Rc::ptr_eq(a, b));
             if !same {
                 self.undo.push(s);
-                if self.undo.len() > UNDO_LEVELS {
-                    self.undo.remove(0);
+                let mut kept: usize = self.undo.iter().map(|s| s.lines.len()).sum();
+                while self.undo.len() > 1 && (self.undo.len() > UNDO_LEVELS || kept > UNDO_LINES) {
+                    kept -= self.undo.remove(0).lines.len();
                 }
                 self.redo.clear();
                 self.id = self.next_id;
@@ -830,6 +837,10 @@ impl Editor {
             }
             '\x03' => {
                 self.info("Type  :q!  and press <Enter> to quit without saving".into());
+                false
+            }
+            '\x1a' => {
+                self.suspend = true;
                 false
             }
             _ => false,
