@@ -52,6 +52,10 @@ pub enum Wake {
 /// The terminal in raw mode on the alternate screen. Input is read from
 /// standard input, output goes to standard output; both must be terminals.
 /// Dropping it restores the terminal and the signal mask.
+///
+/// While it lives, SIGWINCH, SIGCONT, SIGTERM, SIGHUP, SIGINT and SIGQUIT are
+/// blocked (they arrive through [`RawScreen::wait`]); a child spawned
+/// meanwhile would inherit that mask, so reset it there. One at a time.
 pub struct RawScreen {
     saved: Termios,
     raw: Termios,
