@@ -42,7 +42,7 @@ Normal mode:
   f F t T x, ; ,    find character  H M L  top / middle / bottom of screen
   Ctrl-F Ctrl-B     page down / up  Ctrl-D Ctrl-U  half page
   i a I A o O       insert          r x X J ~  replace, delete, join, case
-  { }               paragraphs
+  { }  %            paragraphs, matching bracket (N% goes to N percent)
   d c y > < + motion  delete / change / yank / shift, e.g. dw cw d$ 3dd yy cc
   text objects      iw aw iW aW i\" a\" i' a' i( a( i{ a{ i[ a[ i< a<  (ciw, da\")
   v V               visual (characters / lines), then d x y c r J > < ~ u U o

@@ -1700,6 +1700,37 @@ impl Editor {
                 let q = self.word_fwd(p, n, c == 'W', op);
                 Some((q, Kind::Exclusive))
             }
+            '%' if count.is_none() => {
+                // The bracket under or after the cursor on this line, and its match.
+                let line = self.line(p.line);
+                let off = line[p.col.min(len)..]
+                    .iter()
+                    .position(|c| "(){}[]".contains(*c))?;
+                let at = Pos::new(p.line, p.col + off);
+                let (open, close, fwd) = match line[at.col] {
+                    '(' => ('(', ')', true),
+                    ')' => ('(', ')', false),
+                    '{' => ('{', '}', true),
+                    '}' => ('{', '}', false),
+                    '[' => ('[', ']', true),
+                    _ => ('[', ']', false),
+                };
+                let to = if fwd {
+                    self.find_close(at, open, close)?
+                } else {
+                    let save = self.cur;
+                    self.cur = at;
+                    let r = self.find_open(open, close);
+                    self.cur = save;
+                    r?
+                };
+                Some((to, Kind::Inclusive))
+            }
+            '%' => {
+                // N%: to N percent of the file.
+                let l = (count.unwrap_or(100).min(100) * (last + 1)).div_ceil(100);
+                line_to(l.saturating_sub(1), self)
+            }
             '{' | '}' => {
                 // Paragraphs end at empty lines (vim's findpar).
                 let fwd = c == '}';
@@ -2354,7 +2385,7 @@ fn motion_arity(k: Key) -> Option<usize> {
         Key::Char(c) => match c {
             'h' | 'j' | 'k' | 'l' | '0' | '$' | '^' | 'w' | 'b' | 'e' | 'W' | 'B' | 'E' | 'G'
             | 'H' | 'M' | 'L' | ' ' | '\x08' | '\x7f' | '\r' | '+' | '-' | '_' | '|' | 'n'
-            | 'N' | ';' | ',' | '\x0e' | '\x10' | '{' | '}' => Some(0),
+            | 'N' | ';' | ',' | '\x0e' | '\x10' | '{' | '}' | '%' => Some(0),
             'f' | 'F' | 't' | 'T' | 'g' => Some(1),
             _ => None,
         },
@@ -2548,7 +2579,7 @@ mod tests {
     /// Random keys on awkward text never panic and keep the invariants.
     #[test]
     fn random_keys_do_not_panic() {
-        let alphabet: Vec<Key> = "hjklwbeWBE0^$GgfFtT;,xXDCsSYpPJr~iaAIoOu.dcy<>nN/?*#vVUo{}()\"\r\x1b\x7f\x08\x17\x15\x06\x02\x04\x05\x19\x12 123 a\t日é"
+        let alphabet: Vec<Key> = "hjklwbeWBE0^$GgfFtT;,xXDCsSYpPJr~iaAIoOu.dcy<>nN/?*#vVUo{}()\"%\r\x1b\x7f\x08\x17\x15\x06\x02\x04\x05\x19\x12 123 a\t日é"
             .chars()
             .map(Key::Char)
             .chain([
