@@ -30,9 +30,10 @@ impl Drop for Dir {
     }
 }
 
-/// A private tmux server running one window.
+/// A private tmux server running one window; its socket lives in the
+/// test's directory, so nothing is left behind.
 struct Tmux {
-    sock: String,
+    sock: PathBuf,
 }
 
 fn have_tmux() -> bool {
@@ -52,9 +53,10 @@ fn have_tmux() -> bool {
 
 impl Tmux {
     /// Runs `script` (sh) in a `cols`×`rows` window inside `dir`.
-    fn start(dir: &Dir, name: &str, cols: u16, rows: u16, script: &str) -> Tmux {
-        let sock = format!("cdbgt-vi-{}-{name}", std::process::id());
-        let t = Tmux { sock };
+    fn start(dir: &Dir, cols: u16, rows: u16, script: &str) -> Tmux {
+        let t = Tmux {
+            sock: dir.path("tmux.sock"),
+        };
         let cmd = format!("cd {} && {script}", dir.0.display());
         t.run(&[
             "new-session",
@@ -72,7 +74,9 @@ impl Tmux {
 
     fn run(&self, args: &[&str]) -> String {
         let out = Command::new("tmux")
-            .args(["-L", &self.sock, "-f", "/dev/null"])
+            .arg("-S")
+            .arg(&self.sock)
+            .args(["-f", "/dev/null"])
             .args(args)
             .env("TERM", "xterm")
             .output()
@@ -139,8 +143,11 @@ impl Tmux {
 impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = Command::new("tmux")
-            .args(["-L", &self.sock, "kill-server"])
+            .arg("-S")
+            .arg(&self.sock)
+            .arg("kill-server")
             .output();
+        let _ = fs::remove_file(&self.sock);
     }
 }
 
@@ -183,7 +190,7 @@ fn edit_and_save_in_place() {
     std::os::unix::fs::chown(&f, Some(1234), Some(5678)).unwrap();
     let before = fs::metadata(&f).unwrap();
 
-    let t = Tmux::start(&dir, "edit", 80, 24, &vi_script("app.conf"));
+    let t = Tmux::start(&dir, 80, 24, &vi_script("app.conf"));
     t.wait_status(&format!("\"app.conf\" 5L, {}B", CONF.len()));
     t.text("3Gw");
     t.wait_status("3,13");
@@ -228,7 +235,7 @@ fn quit_refused_when_modified() {
     let dir = Dir::new("quit");
     let f = dir.path("a.conf");
     fs::write(&f, CONF).unwrap();
-    let t = Tmux::start(&dir, "quit", 80, 24, &vi_script("a.conf"));
+    let t = Tmux::start(&dir, 80, 24, &vi_script("a.conf"));
     t.wait_status("\"a.conf\"");
     t.text("ddx");
     t.text(":q");
@@ -266,7 +273,7 @@ fn search_jumps() {
         }
     }
     fs::write(&f, &s).unwrap();
-    let t = Tmux::start(&dir, "search", 80, 24, &vi_script("big.txt"));
+    let t = Tmux::start(&dir, 80, 24, &vi_script("big.txt"));
     t.wait_status("\"big.txt\" 200L");
     t.text("100G");
     t.wait_status("100,1");
@@ -300,7 +307,7 @@ fn resize_redraws_cleanly() {
     let f = dir.path("r.txt");
     let long = "x".repeat(150);
     fs::write(&f, format!("first line\n{long}\nthird\n")).unwrap();
-    let t = Tmux::start(&dir, "resize", 80, 24, &vi_script("r.txt"));
+    let t = Tmux::start(&dir, 80, 24, &vi_script("r.txt"));
     t.wait_status("\"r.txt\" 3L");
     t.text("0"); // any key clears the file message: the plain status remains
     for (cols, rows) in [(40u16, 8u16), (100, 30), (20, 5), (80, 24)] {
@@ -349,7 +356,7 @@ fn terminal_restored_on_sigterm() {
     let dir = Dir::new("term");
     let f = dir.path("t.txt");
     fs::write(&f, "hello\n").unwrap();
-    let t = Tmux::start(&dir, "term", 80, 24, &vi_script("t.txt"));
+    let t = Tmux::start(&dir, 80, 24, &vi_script("t.txt"));
     t.wait_status("\"t.txt\"");
     t.text("i");
     t.text("typed");
@@ -410,7 +417,7 @@ fn terminal_restored_on_panic() {
          echo $? > exit.tmp; stty -a > stty.tmp; mv exit.tmp exit; sleep 60",
         exe.display()
     );
-    let t = Tmux::start(&dir, "panic", 80, 24, &script);
+    let t = Tmux::start(&dir, 80, 24, &script);
     assert_ne!(wait_exit(&dir), 0);
     assert_sane_tty(&dir);
     // Back on the normal screen, where the panic message was printed.
@@ -428,13 +435,7 @@ fn suspend_with_ctrl_z_and_resume() {
     let dir = Dir::new("susp");
     fs::write(dir.path("s.txt"), "one\ntwo\n").unwrap();
     // An interactive bash gives job control, as in a real session.
-    let t = Tmux::start(
-        &dir,
-        "susp",
-        80,
-        24,
-        "PS1='$ ' exec bash --norc --noprofile -i",
-    );
+    let t = Tmux::start(&dir, 80, 24, "PS1='$ ' exec bash --norc --noprofile -i");
     t.wait("the prompt", |s| s.iter().any(|l| l.starts_with("$")));
     t.text("./vi s.txt");
     t.key("Enter");
