@@ -25,6 +25,8 @@ pub mod top;
 
 // net helper: network applets
 pub mod net;
+pub mod term;
+pub mod vi;
 
 /// An applet's entry point: argv (argv[0] = applet name) → exit status.
 pub type Main = fn(Vec<OsString>) -> i32;
@@ -32,11 +34,12 @@ pub type Main = fn(Vec<OsString>) -> i32;
 /// One registry entry: name, entry point, one-line summary for `--list`.
 pub type Entry = (&'static str, Main, &'static str);
 
-fn tables() -> [&'static [Entry]; 3] {
+fn tables() -> [&'static [Entry]; 4] {
     [
         core_tools::APPLETS,
         core_tools::UU_APPLETS,
         sys_tools::APPLETS,
+        vi::VI_APPLETS,
     ]
 }
 
