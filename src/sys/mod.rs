@@ -3,6 +3,8 @@
 //! comment. Topic files (`sys::<topic>`) hold the wrappers that only one part
 //! of cdbg needs.
 
+pub mod confine;
+
 use std::ffi::{CString, OsStr, OsString};
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
