@@ -453,10 +453,23 @@ CapBnd:\t0000003fffffffff\n";
             .env("CDBG_PROBE", "x=y")
             .spawn()
             .unwrap();
-        let info = ProcInfo::read(child.id() as i32).unwrap();
+        // spawn() returns once close-on-exec fds are closed, which is a
+        // moment before the kernel sets up the new environment: poll.
+        let t = std::time::Instant::now();
+        let info = loop {
+            let i = ProcInfo::read(child.id() as i32).unwrap();
+            if !i.environ.is_empty() || t.elapsed().as_secs() > 2 {
+                break i;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        };
         child.kill().unwrap();
         child.wait().unwrap();
-        assert_eq!(info.env("CDBG_PROBE").unwrap(), "x=y");
+        assert_eq!(
+            info.env("CDBG_PROBE"),
+            Some(std::ffi::OsStr::new("x=y")),
+            "{info:?}"
+        );
         assert_eq!(info.environ.len(), 1);
         assert!(!info.in_user_ns);
         assert_eq!(info.uid, rustix::process::getuid().as_raw());
