@@ -179,9 +179,9 @@ fn current_bounding(last: u32) -> u64 {
 /// Apply the plan and credentials to the calling thread. Call it in the
 /// single-threaded process that execs the command, as the LAST thing
 /// before execve: the seccomp filter is installed at the end and may
-/// forbid anything but execve. Order: bounding set, keep-caps, setgroups,
-/// setgid, setuid, capset, ambient set, no_new_privs, LSM exec label,
-/// seccomp.
+/// forbid anything but execve. Order: bounding set, LSM exec label,
+/// keep-caps, setgroups, setgid, setuid, capset, ambient set,
+/// no_new_privs, seccomp.
 pub fn apply(
     plan: &ConfinePlan,
     creds: &Creds,
@@ -227,7 +227,12 @@ pub fn apply(
             })?;
         }
     }
-    // 2. Identity, keeping the permitted set across setuid.
+    // 2. LSM label for the execve, written while we are still root (as
+    // runc does: the label file and the LSM's checks are happiest then).
+    if let (Some(l), false) = (&plan.lsm, plan.privileged) {
+        lsm::apply_exec_label(l, procfs)?;
+    }
+    // 3. Identity, keeping the permitted set across setuid.
     th::set_keep_capabilities(true).map_err(|e| err("set keep-caps", e))?;
     let gids: Vec<Gid> = creds.groups.iter().map(|g| Gid::from_raw(*g)).collect();
     if let Err(e) = th::set_thread_groups(&gids) {
@@ -242,7 +247,7 @@ pub fn apply(
     let uid = Uid::from_raw(creds.uid);
     th::set_thread_res_uid(uid, uid, uid).map_err(|e| err(&format!("set uid {}", creds.uid), e))?;
 
-    // 3. Capability sets. Installing a seccomp filter without
+    // 4. Capability sets. Installing a seccomp filter without
     // no_new_privs needs CAP_SYS_ADMIN: keep it effective until execve,
     // which recomputes the sets (a non-root command loses it, a root one
     // keeps only what the bounding set allows, as the target).
@@ -275,12 +280,9 @@ pub fn apply(
     }
     th::set_keep_capabilities(false).map_err(|e| err("clear keep-caps", e))?;
 
-    // 4. no_new_privs, LSM, seccomp last.
+    // 5. no_new_privs, then seccomp last.
     if plan.no_new_privs && !plan.privileged {
         th::set_no_new_privs(true).map_err(|e| err("set no_new_privs", e))?;
-    }
-    if let (Some(l), false) = (&plan.lsm, plan.privileged) {
-        lsm::apply_exec_label(l, procfs)?;
     }
     if !plan.privileged && !plan.seccomp.is_empty() {
         seccomp::install(&plan.seccomp)

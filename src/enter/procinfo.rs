@@ -481,4 +481,45 @@ CapBnd:\t0000003fffffffff\n";
         let e = ProcInfo::read(child.id() as i32).unwrap_err().to_string();
         assert!(e.contains(&format!("pid {}", child.id())), "{e}");
     }
+
+    /// A process in a user namespace (like rootless podman's): the host
+    /// sees uid 100000, the container view is root; caps are relative.
+    #[test]
+    fn read_user_namespaced_process() {
+        use std::io::{Read, Write};
+        let (mut report_r, report_w) = std::io::pipe().unwrap();
+        let (go_r, mut go_w) = std::io::pipe().unwrap();
+        let mapper = std::thread::spawn(move || {
+            let mut b = [0u8; 4];
+            report_r.read_exact(&mut b).unwrap();
+            let pid = i32::from_ne_bytes(b);
+            for f in ["uid_map", "gid_map"] {
+                std::fs::write(format!("/proc/{pid}/{f}"), "0 100000 65536").unwrap();
+            }
+            go_w.write_all(b"x").unwrap();
+        });
+        let mut child = crate::sys::confine::spawn_in_new_userns(
+            std::process::Command::new("/bin/sleep").arg("30"),
+            report_w.into(),
+            go_r.into(),
+        )
+        .unwrap();
+        mapper.join().unwrap();
+        let info = ProcInfo::read(child.id() as i32);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let info = info.unwrap();
+        assert!(info.in_user_ns);
+        assert_eq!((info.uid, info.gid), (100000, 100000));
+        assert_eq!(info.groups, vec![100000, 100005]);
+        assert_eq!((info.container_uid(), info.container_gid()), (0, 0));
+        assert_eq!(info.container_groups(), vec![0, 5]);
+        assert_eq!(
+            info.uid_map.split_whitespace().collect::<Vec<_>>(),
+            ["0", "100000", "65536"]
+        );
+        // Full capabilities, relative to its own namespace.
+        assert_eq!(info.cap_eff, info.cap_bnd);
+        assert_ne!(info.cap_eff, 0);
+    }
 }

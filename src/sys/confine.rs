@@ -168,3 +168,48 @@ pub fn spawn_with_filters(
     }
     .spawn()
 }
+
+/// Test support: spawn `cmd` in a new user namespace. The child reports
+/// its PID on `report` (4 bytes), waits for one byte on `go` (the parent
+/// writes its uid_map/gid_map meanwhile), then becomes root of the new
+/// namespace (setresgid, setgroups [0, 5], setresuid) and execs.
+/// `Command::spawn` returns only after the exec, so the parent must answer
+/// from another thread.
+#[cfg(test)]
+pub fn spawn_in_new_userns(
+    cmd: &mut std::process::Command,
+    report: std::os::fd::OwnedFd,
+    go: std::os::fd::OwnedFd,
+) -> io::Result<std::process::Child> {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::process::CommandExt;
+    let (report, go) = (report.as_raw_fd(), go.as_raw_fd());
+    // SAFETY: only raw syscalls on stack memory between fork and exec
+    // (async-signal-safe); the fds stay open in the parent until spawn
+    // returns because the OwnedFds are moved into the closure.
+    unsafe {
+        cmd.pre_exec(move || {
+            let fail = || Err(io::Error::last_os_error());
+            if libc::unshare(libc::CLONE_NEWUSER) != 0 {
+                return fail();
+            }
+            let pid: i32 = libc::getpid();
+            if libc::write(report, &pid as *const i32 as *const libc::c_void, 4) != 4 {
+                return fail();
+            }
+            let mut b = 0u8;
+            if libc::read(go, &mut b as *mut u8 as *mut libc::c_void, 1) != 1 {
+                return fail();
+            }
+            let groups: [libc::gid_t; 2] = [0, 5];
+            if libc::setresgid(0, 0, 0) != 0
+                || libc::setgroups(2, groups.as_ptr()) != 0
+                || libc::setresuid(0, 0, 0) != 0
+            {
+                return fail();
+            }
+            Ok(())
+        })
+    }
+    .spawn()
+}
