@@ -199,6 +199,18 @@ fn docker_seccomp_blocks_like_docker() {
         return;
     }
     let c = Container::run(&["--cap-drop", "ALL"]);
+    // How long the whole seize/interrupt/copy/detach takes (the stop is a
+    // part of it).
+    let pid = c.pid();
+    let t = std::time::Instant::now();
+    let f = cdbg::enter::seccomp::fetch_filters(pid, std::time::Duration::from_secs(1)).unwrap();
+    let took = t.elapsed();
+    eprintln!(
+        "fetch of {} filter(s), {} instructions: {took:?}",
+        f.len(),
+        f[0].prog.len()
+    );
+    assert!(took < std::time::Duration::from_millis(20), "{took:?}");
     let (plan, _) = host_side(
         c.pid(),
         &ConfineOpts {
