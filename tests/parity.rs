@@ -46,7 +46,16 @@ fn parity(opts: &[&str]) {
     if !docker_ready() {
         return;
     }
-    let c = Container(format!("cdbgt-confine-parity-{}", std::process::id()));
+    let tag: String = opts
+        .concat()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect();
+    let c = Container(format!(
+        "cdbgt-confine-parity-{}-{}",
+        std::process::id(),
+        tag.to_lowercase()
+    ));
     stdout(
         Command::new("docker")
             .args(["run", "-d", "--name", &c.0])
