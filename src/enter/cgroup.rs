@@ -134,12 +134,19 @@ pub struct CgroupTarget {
 /// that cannot be found or opened are reported in the second list, one
 /// line each, so the caller can say which ones were skipped.
 pub fn open_targets(info: &ProcInfo) -> (Vec<CgroupTarget>, Vec<String>) {
+    open_cgroups(&info.cgroups)
+}
+
+/// [`open_targets`] from the (controllers, path) lines alone, for a stage
+/// that carries only [`ProcInfo::cgroups`]. Must run in the host's mount
+/// namespace (it reads /proc/self/mountinfo and opens host paths).
+pub fn open_cgroups(cgroups: &[(String, String)]) -> (Vec<CgroupTarget>, Vec<String>) {
     let mounts = std::fs::read_to_string("/proc/self/mountinfo")
         .map(|t| parse_mountinfo(&t))
         .unwrap_or_default();
     let mut out = Vec::new();
     let mut errs = Vec::new();
-    for (ctrl, path) in &info.cgroups {
+    for (ctrl, path) in cgroups {
         let label = if ctrl.is_empty() {
             "unified"
         } else {
