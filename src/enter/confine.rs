@@ -103,8 +103,7 @@ pub fn plan(info: &ProcInfo, opts: &ConfineOpts) -> Result<ConfinePlan, String> 
         inheritable: info.cap_inh,
         ambient: info.cap_amb,
     };
-    let (bnd, added) = tweak(t.bounding, &opts.cap_add, &opts.cap_drop)
-        .map_err(|e| format!("pid {}: {e}", info.pid))?;
+    let (bnd, added) = tweak(t.bounding, &opts.cap_add, &opts.cap_drop)?;
     let removed = t.bounding & !bnd;
     let mut c = t;
     c.drop_caps(removed);
