@@ -315,3 +315,39 @@ fn docker_user_by_name_from_container_files() {
     );
     assert_eq!(got, String::from_utf8_lossy(&out.stdout));
 }
+
+/// `docker pause` freezes the container: planning says so at once instead
+/// of hanging in ptrace; `--seccomp=unconfined` still plans.
+#[test]
+fn docker_paused_container_is_refused_clearly() {
+    if !docker_ready() {
+        return;
+    }
+    let c = Container::run(&[]);
+    let pid = c.pid();
+    let st = Command::new("docker")
+        .args(["pause", &c.0])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let info = ProcInfo::read(pid);
+    let t = std::time::Instant::now();
+    let r = info.as_ref().map(|i| {
+        confine::plan(
+            i,
+            &ConfineOpts {
+                seccomp: true,
+                ..Default::default()
+            },
+        )
+    });
+    let took = t.elapsed();
+    let unconfined = info
+        .as_ref()
+        .map(|i| confine::plan(i, &ConfineOpts::default()));
+    let _ = Command::new("docker").args(["unpause", &c.0]).status();
+    let e = r.unwrap().unwrap_err();
+    assert!(e.contains("freez") && e.contains("cgroup"), "{e}");
+    assert!(took < std::time::Duration::from_millis(500), "{took:?}");
+    assert!(unconfined.unwrap().is_ok());
+}

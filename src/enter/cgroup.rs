@@ -202,9 +202,24 @@ fn read_at(dir: &OwnedFd, name: &str) -> Option<String> {
 /// session leader, command).
 pub const PIDS_NEEDED: u64 = 3;
 
+/// Whether any cgroup of the target is frozen (a paused container): the
+/// reason, naming the cgroup. Host side; cgroups that cannot be opened are
+/// ignored here.
+pub fn frozen(cgroups: &[(String, String)]) -> Option<String> {
+    open_cgroups(cgroups)
+        .0
+        .iter()
+        .find_map(|t| frozen_reason(t).err())
+}
+
 /// Why joining `t` would hang or fail, checked before writing: frozen
 /// (v1 freezer.state, v2 cgroup.events), pids.max reached.
 pub fn precheck(t: &CgroupTarget) -> Result<(), String> {
+    frozen_reason(t)?;
+    pids_reason(t)
+}
+
+fn frozen_reason(t: &CgroupTarget) -> Result<(), String> {
     if t.v2 {
         if let Some(ev) = read_at(&t.dir, "cgroup.events") {
             if ev.lines().any(|l| l.trim() == "frozen 1") {
@@ -227,6 +242,10 @@ pub fn precheck(t: &CgroupTarget) -> Result<(), String> {
             ));
         }
     }
+    Ok(())
+}
+
+fn pids_reason(t: &CgroupTarget) -> Result<(), String> {
     if let (Some(max), Some(cur)) = (read_at(&t.dir, "pids.max"), read_at(&t.dir, "pids.current")) {
         if let (Ok(max), Ok(cur)) = (max.trim().parse::<u64>(), cur.trim().parse::<u64>()) {
             if cur + PIDS_NEEDED > max {

@@ -119,6 +119,13 @@ pub fn plan(info: &ProcInfo, opts: &ConfineOpts) -> Result<ConfinePlan, String> 
         match info.seccomp_mode {
             0 => {}
             2 => {
+                // A frozen target cannot stop for ptrace.
+                if let Some(why) = super::cgroup::frozen(&info.cgroups) {
+                    return Err(format!(
+                        "{why}: cannot read its seccomp filters \
+                         (use --seccomp=unconfined or --rescue)"
+                    ));
+                }
                 let f = seccomp::fetch_filters(info.pid, Duration::from_secs(1))?;
                 if let Some(n) = info.seccomp_filters {
                     if n as usize != f.len() {
@@ -387,6 +394,53 @@ mod tests {
             .unwrap()
             .seccomp
             .is_empty());
+    }
+
+    /// A paused (frozen) target: the plan refuses to ptrace it instead of
+    /// hanging, and says why; --seccomp=unconfined and --rescue work.
+    #[test]
+    fn plan_refuses_a_frozen_target() {
+        let freezer = "/sys/fs/cgroup/freezer";
+        if !std::path::Path::new(freezer).join("cgroup.procs").exists() {
+            eprintln!("skip: no v1 freezer here");
+            return;
+        }
+        let dir = format!("{freezer}/cdbgt-confine-frz-{}", std::process::id());
+        std::fs::create_dir(&dir).unwrap();
+        let mut child = crate::sys::confine::spawn_with_filters(
+            std::process::Command::new("/bin/sleep").arg("30"),
+            vec![deny(libc::SYS_uname as u32, 1)
+                .into_iter()
+                .map(Into::into)
+                .collect()],
+        )
+        .unwrap();
+        std::fs::write(format!("{dir}/cgroup.procs"), child.id().to_string()).unwrap();
+        std::fs::write(format!("{dir}/freezer.state"), "FROZEN").unwrap();
+        let info = ProcInfo::read(child.id() as i32).unwrap();
+        let t = std::time::Instant::now();
+        let r = plan(&info, &opts());
+        let took = t.elapsed();
+        let unconfined = plan(&info, &opts_unconfined());
+        let rescue = plan(
+            &info,
+            &ConfineOpts {
+                rescue: true,
+                ..opts()
+            },
+        );
+        std::fs::write(format!("{dir}/freezer.state"), "THAWED").unwrap();
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let _ = std::fs::remove_dir(&dir);
+        let e = r.unwrap_err();
+        assert!(
+            e.contains("freezer:/cdbgt-confine-frz") && e.contains("freez"),
+            "{e}"
+        );
+        assert!(took < std::time::Duration::from_millis(500), "{took:?}");
+        assert!(unconfined.unwrap().seccomp.is_empty());
+        assert!(rescue.unwrap().privileged);
     }
 
     fn opts_unconfined() -> ConfineOpts {

@@ -113,11 +113,29 @@ pub fn fetch_filters(pid: i32, wait: Duration) -> Result<Vec<Filter>, String> {
     Ok(filters)
 }
 
+/// How long to wait for the tracee to reach its ptrace-stop.
+const STOP_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// Interrupt the seized tracee, copy its filters. Err carries whether the
 /// tracee is still alive (so still needs a detach).
 fn stopped_copy(pid: i32) -> Result<(Vec<Filter>, i32), (String, bool)> {
     sys::ptrace_interrupt(pid).map_err(|e| (format!("ptrace interrupt: {e}"), true))?;
-    let status = sys::waitpid_all(pid).map_err(|e| (format!("wait for stop: {e}"), true))?;
+    // A frozen task never reaches the stop: give up after a second (the
+    // kernel detaches us when cdbg exits, so the target is not left stuck).
+    let deadline = Instant::now() + STOP_TIMEOUT;
+    let status = loop {
+        match sys::waitpid_nohang(pid) {
+            Ok(Some(st)) => break st,
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_micros(50)),
+            Ok(None) => {
+                return Err((
+                    "it did not stop for ptrace within a second (frozen or paused?)".into(),
+                    true,
+                ))
+            }
+            Err(e) => return Err((format!("wait for stop: {e}"), true)),
+        }
+    };
     if libc::WIFEXITED(status) || libc::WIFSIGNALED(status) {
         return Err(("the process exited".into(), false));
     }
@@ -300,6 +318,48 @@ pub(crate) mod tests {
         assert_eq!(fetch_filters(pid, Duration::from_secs(2)).unwrap(), vec![]);
         child.kill().unwrap();
         child.wait().unwrap();
+    }
+
+    #[test]
+    fn fetch_filters_of_a_stopped_process_leaves_it_stopped() {
+        let a = deny(libc::SYS_uname as u32, 1);
+        let mut child = sys::spawn_with_filters(
+            std::process::Command::new("/bin/sleep").arg("30"),
+            vec![raw(&a)],
+        )
+        .unwrap();
+        let pid = child.id() as i32;
+        let state = || {
+            std::fs::read_to_string(format!("/proc/{pid}/status"))
+                .unwrap()
+                .lines()
+                .find(|l| l.starts_with("State:"))
+                .unwrap()
+                .to_string()
+        };
+        rustix::process::kill_process(
+            rustix::process::Pid::from_raw(pid).unwrap(),
+            rustix::process::Signal::STOP,
+        )
+        .unwrap();
+        let t = Instant::now();
+        while !state().contains("T (stopped)") {
+            assert!(t.elapsed() < Duration::from_secs(5), "{}", state());
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let got = fetch_filters(pid, Duration::from_millis(500)).unwrap();
+        // Detaching kicks the task, which re-enters its group stop.
+        let t = Instant::now();
+        let mut after = state();
+        while !after.contains("T (stopped)") && t.elapsed() < Duration::from_secs(1) {
+            std::thread::sleep(Duration::from_millis(5));
+            after = state();
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].prog, a);
+        assert!(after.contains("T (stopped)"), "{after}");
     }
 
     /// Helper run in a separate process by the test above.

@@ -105,14 +105,17 @@ pub fn ptrace_seccomp_get_flags(pid: i32, index: u64) -> io::Result<u64> {
     Ok(md.flags)
 }
 
-/// `waitpid(pid, &status, __WALL)` retried on EINTR; returns the raw status.
-pub fn waitpid_all(pid: i32) -> io::Result<i32> {
+/// `waitpid(pid, &status, __WALL | WNOHANG)`: `None` while nothing changed.
+pub fn waitpid_nohang(pid: i32) -> io::Result<Option<i32>> {
     loop {
         let mut status: libc::c_int = 0;
         // SAFETY: status is a valid out pointer for the duration of the call.
-        let r = unsafe { libc::waitpid(pid, &mut status, libc::__WALL) };
-        if r >= 0 {
-            return Ok(status);
+        let r = unsafe { libc::waitpid(pid, &mut status, libc::__WALL | libc::WNOHANG) };
+        if r > 0 {
+            return Ok(Some(status));
+        }
+        if r == 0 {
+            return Ok(None);
         }
         let e = io::Error::last_os_error();
         if e.kind() != io::ErrorKind::Interrupted {
