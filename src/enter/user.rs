@@ -161,9 +161,11 @@ pub fn read_container_file(root: BorrowedFd<'_>, path: &str) -> Result<Option<St
 ///   own; when `None`, computed from /etc/group as for a spec);
 /// - a name must exist in /etc/passwd; a numeric uid without an entry works
 ///   (gid 0, home "/"), as in docker;
-/// - with an explicit group, only that group (plus nothing else) is set;
-///   otherwise the primary gid plus every /etc/group entry listing the
-///   user's name.
+/// - with an explicit group, only that group is set; otherwise the primary
+///   gid plus every /etc/group entry listing the user's name;
+/// - a file that cannot be read safely (symlink leaving the root, magic
+///   link, not a regular file) is an error only when a name must be looked
+///   up in it; otherwise it counts as absent.
 pub fn resolve_user(
     root: BorrowedFd<'_>,
     spec: Option<&str>,
@@ -171,12 +173,25 @@ pub fn resolve_user(
     default_gid: u32,
     default_groups: Option<&[u32]>,
 ) -> Result<Creds, String> {
-    let passwd = parse_passwd(&read_container_file(root, "etc/passwd")?.unwrap_or_default());
-    // /etc/group is needed for names and supplementary groups only.
+    // An unreadable file (a symlink out of the root, a FIFO...) counts as
+    // absent when only numeric ids are involved, and is the error when a
+    // name has to be looked up in it.
+    let is_name = |s: &str| !s.is_empty() && s.parse::<u32>().is_err();
+    let (user_part, group_part) = match spec.and_then(|s| s.split_once(':')) {
+        Some((u, g)) => (u, g),
+        None => (spec.unwrap_or(""), ""),
+    };
+    let passwd = match read_container_file(root, "etc/passwd") {
+        Ok(t) => parse_passwd(&t.unwrap_or_default()),
+        Err(e) if is_name(user_part) => return Err(e),
+        Err(_) => Vec::new(),
+    };
     let group_text = || -> Result<Vec<GroupEntry>, String> {
-        Ok(parse_group(
-            &read_container_file(root, "etc/group")?.unwrap_or_default(),
-        ))
+        match read_container_file(root, "etc/group") {
+            Ok(t) => Ok(parse_group(&t.unwrap_or_default())),
+            Err(e) if is_name(group_part) => Err(e),
+            Err(_) => Ok(Vec::new()),
+        }
     };
     resolve_with(
         &passwd,
@@ -500,8 +515,9 @@ nohome:x:1001:1001::\n\
         assert!(naive.unwrap().contains("hostuser"), "fixture broken");
         let e = r.unwrap_err();
         assert!(e.contains("/etc/passwd") && !e.contains('\n'), "{e}");
-        // Even a numeric user errors out rather than reading the host file.
-        assert!(r2.is_err(), "{r2:?}");
+        // A numeric user works, with nothing taken from the host file.
+        let c = r2.unwrap();
+        assert_eq!((c.uid, c.gid, c.name, c.home), (4444, 0, None, "/".into()));
     }
 
     #[test]
