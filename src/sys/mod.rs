@@ -3,6 +3,7 @@
 //! comment. Topic files (`sys::<topic>`) hold the wrappers that only one part
 //! of cdbg needs.
 
+pub mod confine;
 pub mod net;
 pub mod procs;
 
