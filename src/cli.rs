@@ -50,6 +50,21 @@ pub struct ExecOpts {
     /// Do not join the target's cgroups.
     #[arg(long = "no-cgroup")]
     pub no_cgroup: bool,
+    /// cdbg's full capabilities, no seccomp filter, no LSM label.
+    #[arg(long)]
+    pub privileged: bool,
+    /// Add a capability (docker names: NET_ADMIN, CAP_NET_ADMIN, ALL).
+    #[arg(long = "cap-add", value_name = "CAP")]
+    pub cap_add: Vec<String>,
+    /// Drop a capability (docker names, ALL).
+    #[arg(long = "cap-drop", value_name = "CAP")]
+    pub cap_drop: Vec<String>,
+    /// Seccomp: "default" applies the target's filters, "unconfined" none.
+    #[arg(long, value_name = "MODE")]
+    pub seccomp: Option<String>,
+    /// Everything is on fire: privileged, no cgroup join, no seccomp.
+    #[arg(long)]
+    pub rescue: bool,
 }
 
 /// cdbg: a daemonless container debugger.
@@ -314,6 +329,27 @@ pub fn run_in(
         Ok(v) => v,
         Err(e) => return fail(label, e),
     };
+    let info = match crate::enter::procinfo::ProcInfo::read(pid) {
+        Ok(i) => i,
+        Err(e) => return fail(label, e),
+    };
+    let seccomp = match opts.seccomp.as_deref() {
+        None | Some("default") => true,
+        Some("unconfined") => false,
+        Some(o) => return fail(label, format!("--seccomp={o}: use default or unconfined")),
+    };
+    let copts = crate::enter::confine::ConfineOpts {
+        privileged: opts.privileged,
+        cap_add: opts.cap_add.clone(),
+        cap_drop: opts.cap_drop.clone(),
+        seccomp,
+        no_cgroup: opts.no_cgroup,
+        rescue: opts.rescue,
+    };
+    let plan = match crate::enter::confine::plan(&info, &copts) {
+        Ok(p) => p,
+        Err(e) => return fail(label, e),
+    };
     let namespaces: Vec<String> = match &opts.ns {
         Some(list) => match ns::parse_list(list) {
             Ok(v) => v.into_iter().map(String::from).collect(),
@@ -371,12 +407,23 @@ pub fn run_in(
         winsize: if tty { session::user_winsize() } else { None },
         workdir,
         workdir_explicit,
-        user: opts.user.clone().or(rt_user),
-        default_uid: view.uid,
-        default_gid: view.gid,
+        // --rescue is for an operator in a hurry: root unless told otherwise.
+        user: opts
+            .user
+            .clone()
+            .or(rt_user.filter(|_| !opts.rescue))
+            .or(opts.rescue.then(|| "0".to_string())),
+        default_uid: info.container_uid(),
+        default_gid: info.container_gid(),
+        default_groups: info.container_groups(),
         target_shell,
         force_tool: opts.tool,
-        cgroup_procs: if opts.no_cgroup { vec![] } else { view.cgroups },
+        cgroups: if plan.join_cgroups {
+            info.cgroups.clone()
+        } else {
+            vec![]
+        },
+        confine: plan,
     };
     session::run(spec, interactive)
 }

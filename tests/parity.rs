@@ -3,8 +3,6 @@
 //! the Cap*/NoNewPrivs/Seccomp lines of /proc/self/status inside a cdbg
 //! session match the same inside `docker exec`.
 //!
-//! NEEDS THE CLI: ignored until `cdbg --pid PID COMMAND...` runs commands in
-//! the target (remove the `#[ignore]` lines then). Needs dockerd and the
 //! image `cdbgt-bb:local`; with CI=true a missing runtime fails.
 
 use std::process::Command;
@@ -73,25 +71,25 @@ fn parity(opts: &[&str]) {
 }
 
 #[test]
-#[ignore = "needs CLI"]
+
 fn parity_user_1000() {
     parity(&["--user", "1000"]);
 }
 
 #[test]
-#[ignore = "needs CLI"]
+
 fn parity_cap_drop_all() {
     parity(&["--cap-drop", "ALL"]);
 }
 
 #[test]
-#[ignore = "needs CLI"]
+
 fn parity_read_only() {
     parity(&["--read-only"]);
 }
 
 #[test]
-#[ignore = "needs CLI"]
+
 fn parity_no_new_privileges() {
     parity(&["--security-opt", "no-new-privileges"]);
 }

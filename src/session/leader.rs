@@ -78,44 +78,17 @@ fn private_procfs() -> Option<OwnedFd> {
 
 type Failure = (i32, String);
 
-/// The credentials the command runs with.
-struct Creds {
-    uid: u32,
-    gid: u32,
-    groups: Vec<u32>,
-    name: Option<String>,
-    home: String,
-    shell: Option<String>,
-}
+use crate::enter::user::Creds;
 
-fn resolve_creds(spec: &Spec) -> Result<Creds, Failure> {
-    let (uid, gid) = match spec.user.as_deref() {
-        None => (spec.default_uid, spec.default_gid),
-        Some(u) => {
-            let (us, gs) = u
-                .split_once(':')
-                .map(|(a, b)| (a, Some(b)))
-                .unwrap_or((u, None));
-            let uid: u32 = us
-                .parse()
-                .map_err(|_| (125, format!("unknown user {us:?}")))?;
-            let gid = match gs {
-                Some(g) => g
-                    .parse()
-                    .map_err(|_| (125, format!("unknown group {g:?}")))?,
-                None => uid,
-            };
-            (uid, gid)
-        }
-    };
-    Ok(Creds {
-        uid,
-        gid,
-        groups: vec![gid],
-        name: None,
-        home: "/".into(),
-        shell: None,
-    })
+fn resolve_creds(spec: &Spec, root: BorrowedFd<'_>) -> Result<Creds, Failure> {
+    crate::enter::user::resolve_user(
+        root,
+        spec.user.as_deref(),
+        spec.default_uid,
+        spec.default_gid,
+        Some(&spec.default_groups),
+    )
+    .map_err(|e| (125, e))
 }
 
 fn build_env(spec: &Spec, creds: &Creds) -> Env {
@@ -146,14 +119,14 @@ fn start(
     selfexe: &OwnedFd,
     stdio: Option<[OwnedFd; 3]>,
 ) -> Result<(i32, OwnedFd), Failure> {
-    let creds = resolve_creds(spec)?;
-    let env = build_env(spec, &creds);
     let root = rustix::fs::open(
         "/",
         OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
         Mode::empty(),
     )
     .map_err(|e| (125, format!("cannot open the container's root: {e}")))?;
+    let creds = resolve_creds(spec, root.as_fd())?;
+    let env = build_env(spec, &creds);
     let pty = if spec.tty {
         let p = pty::open_in(&root)
             .or_else(|_| pty::open_host())
@@ -234,12 +207,14 @@ fn exec_command(
         }
         let _ = rustix::process::chdir("/");
     }
-    if let Err(e) = set_creds(creds) {
-        return fail("cannot switch credentials", e);
-    }
     // Only 0, 1 and 2 cross the exec.
     let _ = sys::cloexec_from(3);
     sys::reset_signals();
+    // Credentials, capabilities, no_new_privs, LSM label, seccomp: the
+    // filter may forbid anything but execve from here on.
+    if let Err(e) = crate::enter::confine::apply(&spec.confine, creds, None) {
+        return (125, e);
+    }
     let argv: Vec<OsString> = spec.argv.clone();
     let envv = env.to_vec();
     if argv.is_empty() {
@@ -259,23 +234,6 @@ fn exec_command(
         }
     }
     err
-}
-
-fn set_creds(c: &Creds) -> io::Result<()> {
-    use rustix::thread::{set_thread_groups, set_thread_res_gid, set_thread_res_uid};
-    let groups: Vec<rustix::process::Gid> = c
-        .groups
-        .iter()
-        .map(|&g| rustix::process::Gid::from_raw(g))
-        .collect();
-    // setgroups is refused in a user namespace whose setgroups is "deny";
-    // the command then keeps the (empty) list it has.
-    let _ = set_thread_groups(&groups);
-    let gid = rustix::process::Gid::from_raw(c.gid);
-    set_thread_res_gid(gid, gid, gid)?;
-    let uid = rustix::process::Uid::from_raw(c.uid);
-    set_thread_res_uid(uid, uid, uid)?;
-    Ok(())
 }
 
 /// Searches PATH inside the container and execs; returns 126/127 failures.

@@ -19,7 +19,6 @@ pub mod stage;
 use std::ffi::OsString;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
-use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
@@ -61,8 +60,12 @@ pub struct Spec {
     pub target_shell: Option<OsString>,
     /// Always run the bundled applet, even if the container has the program.
     pub force_tool: bool,
-    /// cgroup.procs files (host paths) the command joins.
-    pub cgroup_procs: Vec<PathBuf>,
+    /// The target's supplementary groups (container view), used without -u.
+    pub default_groups: Vec<u32>,
+    /// The target's cgroups as (controllers, path) lines; empty = no join.
+    pub cgroups: Vec<(String, String)>,
+    /// Capabilities, no_new_privs, LSM label and seccomp for the command.
+    pub confine: crate::enter::confine::ConfinePlan,
 }
 
 /// Fixed descriptor numbers in the enter stage (set up by the client

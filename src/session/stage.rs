@@ -3,8 +3,8 @@
 //! container (it stays in the host's PID namespace), and it does everything
 //! that needs the host's /proc and /sys before joining the target.
 
-use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
+use std::fs::File;
+use std::io;
 use std::os::fd::{AsFd, OwnedFd};
 
 use rustix::fs::{Mode, OFlags};
@@ -134,18 +134,14 @@ fn enter(spec: &Spec, inh: Inherited) -> Result<i32, StageErr> {
     };
     // cgroups are joined through the host's /sys/fs/cgroup, before the
     // mount and user namespaces change what we can see and write.
-    for path in &spec.cgroup_procs {
-        let r = OpenOptions::new()
-            .write(true)
-            .open(path)
-            .and_then(|mut f| f.write_all(b"0"));
-        if let Err(e) = r {
-            fail!(
-                "cannot join cgroup {}: {e} (use --no-cgroup to enter without joining)",
-                path.display()
-            );
-        }
+    let (targets, errs) = crate::enter::cgroup::open_cgroups(&spec.cgroups);
+    if let Some(e) = errs.iter().find(|e| !e.contains("not mounted")) {
+        fail!("{e} (use --no-cgroup to enter without joining)");
     }
+    if let Err(e) = crate::enter::cgroup::join(&targets) {
+        fail!("{e}");
+    }
+    drop(targets);
     if let Err(e) = ns::join(&handle, &names) {
         fail!(
             "cannot join the namespaces ({}) of PID {pid}: {e}",

@@ -19,10 +19,26 @@ use crate::session::proto::{self, Msg};
 
 const BUF: usize = 128 * 1024;
 
+/// Where a pump writes: a descriptor owned elsewhere, or one the pump owns
+/// and closes when it is dropped (how stdin EOF reaches the command).
+enum Dst<'a> {
+    Borrowed(BorrowedFd<'a>),
+    Owned(OwnedFd),
+}
+
+impl Dst<'_> {
+    fn fd(&self) -> BorrowedFd<'_> {
+        match self {
+            Dst::Borrowed(b) => *b,
+            Dst::Owned(o) => o.as_fd(),
+        }
+    }
+}
+
 /// A one-way byte stream with a bounded buffer.
 struct Pump<'a> {
     src: Option<BorrowedFd<'a>>,
-    dst: Option<BorrowedFd<'a>>,
+    dst: Option<Dst<'a>>,
     buf: Vec<u8>,
     start: usize,
     /// Close `dst` (drop the owned copy) once `src` is at EOF and the buffer
@@ -32,7 +48,7 @@ struct Pump<'a> {
 }
 
 impl<'a> Pump<'a> {
-    fn new(src: Option<BorrowedFd<'a>>, dst: Option<BorrowedFd<'a>>) -> Self {
+    fn new(src: Option<BorrowedFd<'a>>, dst: Option<Dst<'a>>) -> Self {
         Pump {
             src,
             dst,
@@ -77,7 +93,7 @@ impl<'a> Pump<'a> {
 
     /// Writes what it can; returns Err when the destination is gone.
     fn flush(&mut self) -> io::Result<()> {
-        let Some(dst) = self.dst else {
+        let Some(dst) = self.dst.as_ref().map(Dst::fd) else {
             self.buf.clear();
             self.start = 0;
             return Ok(());
@@ -166,23 +182,27 @@ pub fn run(
     let stdin = rustix::stdio::stdin();
     let stdout = rustix::stdio::stdout();
     let stderr = rustix::stdio::stderr();
-    let is_pty = matches!(session, Session::Pty(_));
-    let (mut in_owned, out_fd, err_fd, master) = match &session {
-        Session::Pty(m) => (None, m.as_fd(), None, Some(m.as_fd())),
+    let (master_owned, in_pipe, out_pipe, err_pipe) = match session {
+        Session::Pty(m) => (Some(m), None, None, None),
         Session::Pipes {
             stdin,
             stdout,
             stderr,
-        } => (
-            stdin.as_ref().map(|f| f.as_fd()),
-            stdout.as_fd(),
-            Some(stderr.as_fd()),
-            None,
-        ),
+        } => (None, stdin, Some(stdout), Some(stderr)),
     };
-    let in_dst = if is_pty { master } else { in_owned };
-    if let Some(d) = in_dst {
-        set_nonblocking(d);
+    let is_pty = master_owned.is_some();
+    let master = master_owned.as_ref().map(|m| m.as_fd());
+    let Some(out_fd) = master.or(out_pipe.as_ref().map(|f| f.as_fd())) else {
+        return Outcome::Failed(125, "no output stream".into());
+    };
+    let err_fd = err_pipe.as_ref().map(|f| f.as_fd());
+    let in_dst = match (master, in_pipe) {
+        (Some(m), _) => Some(Dst::Borrowed(m)),
+        (None, Some(p)) => Some(Dst::Owned(p)),
+        (None, None) => None,
+    };
+    if let Some(d) = &in_dst {
+        set_nonblocking(d.fd());
     }
     set_nonblocking(out_fd);
     if let Some(e) = err_fd {
@@ -192,11 +212,10 @@ pub fn run(
     input.close_dst_at_eof = !is_pty;
     if !opts.interactive && !is_pty {
         // No input: the command's stdin is at EOF from the start.
-        in_owned = None;
         input.dst = None;
     }
-    let mut out = Pump::new(Some(out_fd), Some(stdout));
-    let mut err = Pump::new(err_fd, Some(stderr));
+    let mut out = Pump::new(Some(out_fd), Some(Dst::Borrowed(stdout)));
+    let mut err = Pump::new(err_fd, Some(Dst::Borrowed(stderr)));
     let mut exit: Option<Outcome> = None;
     let mut ctl_open = true;
     let mut deadline: Option<Instant> = None;
@@ -205,9 +224,7 @@ pub fn run(
         // stdin EOF: close the command's stdin once everything is written.
         if input.done() && input.close_dst_at_eof && input.dst.is_some() {
             input.dst = None;
-            in_owned = None;
         }
-        let _ = &in_owned;
         let out_done = out.done() && err.done();
         if out_done {
             if let Some(o) = exit.take() {
@@ -244,7 +261,7 @@ pub fn run(
             add(stdin, PollFlags::IN, 0, &mut fds, &mut roles);
         }
         if input.pending() {
-            if let Some(d) = input.dst {
+            if let Some(d) = input.dst.as_ref().map(Dst::fd) {
                 add(d, PollFlags::OUT, 1, &mut fds, &mut roles);
             }
         }
