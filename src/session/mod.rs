@@ -18,7 +18,7 @@ pub mod stage;
 
 use std::ffi::OsString;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd};
 
 use serde::{Deserialize, Serialize};
 
@@ -103,7 +103,20 @@ pub fn run(spec: Spec, interactive: bool) -> i32 {
     }
 }
 
-fn start_and_relay(spec: Spec, interactive: bool) -> io::Result<relay::Outcome> {
+/// A started session: the control socket to its leader, the enter stage's
+/// PID (to reap), and its I/O (a PTY master, or pipes).
+pub struct Launched {
+    pub ctl: OwnedFd,
+    pub enter_pid: i32,
+    pub io: relay::Session,
+}
+
+/// Starts the session's processes for `spec`: makes the sealed copy, forks
+/// the enter stage and hands it the spec; with a PTY, waits for the master.
+/// `Ok(Err(outcome))` is a session that failed to start (with its status).
+///
+/// The caller must be single-threaded (it forks).
+pub fn launch(spec: Spec) -> io::Result<Result<Launched, relay::Outcome>> {
     let memfd = seal::sealed_self()
         .map_err(|e| io::Error::other(format!("cannot make the sealed copy of cdbg: {e}")))?;
     let (ctl, ctl_child) = proto::pair()?;
@@ -116,13 +129,6 @@ fn start_and_relay(spec: Spec, interactive: bool) -> io::Result<relay::Outcome> 
     } else {
         Some((pipe()?, pipe()?, pipe()?))
     };
-    let handled: Vec<i32> = sys::HANDLED_SIGNALS
-        .iter()
-        .copied()
-        .filter(|&s| s != libc::SIGCHLD)
-        .collect();
-    sys::block_signals(&handled)?;
-    let sigfd = sys::signalfd(&handled)?;
 
     let child = match sys::fork()? {
         sys::Fork::Child => {
@@ -152,10 +158,9 @@ fn start_and_relay(spec: Spec, interactive: bool) -> io::Result<relay::Outcome> 
                 stage::die(125);
             }
             for (n, h) in &high {
-                if let Ok(fd) = sys::dup2_raw(h.as_fd(), *n) {
-                    std::mem::forget(fd);
-                } else {
-                    stage::die(125);
+                match sys::dup2_raw(h.as_fd(), *n) {
+                    Ok(fd) => std::mem::forget(fd),
+                    Err(_) => stage::die(125),
                 }
             }
             let argv = [OsString::from("cdbg"), OsString::from(ENTER_STAGE)];
@@ -164,30 +169,58 @@ fn start_and_relay(spec: Spec, interactive: bool) -> io::Result<relay::Outcome> 
         }
         sys::Fork::Parent(pid) => pid,
     };
-    drop(ctl_child);
-    let session = match pipes {
-        Some(((in_r, in_w), (out_r, out_w), (err_r, err_w))) => {
-            drop((in_r, out_w, err_w));
-            Some((in_w, out_r, err_r))
-        }
-        None => None,
+    drop((ctl_child, memfd, devnull));
+    let pipes = pipes.map(|((in_r, in_w), (out_r, out_w), (err_r, err_w))| {
+        drop((in_r, out_w, err_w));
+        (in_w, out_r, err_r)
+    });
+    let reap = || {
+        let _ = rustix::process::waitpid(
+            rustix::process::Pid::from_raw(child),
+            rustix::process::WaitOptions::empty(),
+        );
     };
-    drop(memfd);
+    if let Err(e) = proto::send(ctl.as_fd(), &proto::Msg::Spec(Box::new(spec)), &[]) {
+        drop(ctl);
+        reap();
+        return Err(e);
+    }
+    let io = match pipes {
+        Some((in_w, out_r, err_r)) => relay::Session::Pipes {
+            stdin: Some(in_w),
+            stdout: out_r,
+            stderr: err_r,
+        },
+        None => match relay::await_pty(ctl.as_fd()) {
+            Ok(master) => relay::Session::Pty(master),
+            Err(o) => {
+                drop(ctl);
+                reap();
+                return Ok(Err(o));
+            }
+        },
+    };
+    Ok(Ok(Launched {
+        ctl,
+        enter_pid: child,
+        io,
+    }))
+}
 
+fn start_and_relay(spec: Spec, interactive: bool) -> io::Result<relay::Outcome> {
     let tty_mode = spec.tty;
+    let handled: Vec<i32> = sys::HANDLED_SIGNALS
+        .iter()
+        .copied()
+        .filter(|&s| s != libc::SIGCHLD)
+        .collect();
+    sys::block_signals(&handled)?;
+    let sigfd = sys::signalfd(&handled)?;
+    let Launched { ctl, enter_pid, io } = match launch(spec)? {
+        Ok(l) => l,
+        Err(outcome) => return Ok(outcome),
+    };
     let outcome = (|| -> io::Result<relay::Outcome> {
-        proto::send(ctl.as_fd(), &proto::Msg::Spec(Box::new(spec)), &[])?;
-        let session = match session {
-            Some((in_w, out_r, err_r)) => relay::Session::Pipes {
-                stdin: Some(in_w),
-                stdout: out_r,
-                stderr: err_r,
-            },
-            None => match relay::await_pty(ctl.as_fd()) {
-                Ok(master) => relay::Session::Pty(master),
-                Err(o) => return Ok(o),
-            },
-        };
         let stdin = rustix::stdio::stdin();
         let guard = if tty_mode && interactive && tty::is_tty(stdin) {
             // Changing terminal modes from a background job would stop us.
@@ -211,7 +244,7 @@ fn start_and_relay(spec: Spec, interactive: bool) -> io::Result<relay::Outcome> 
             ctl: ctl.try_clone()?,
             signals: sigfd,
         };
-        let outcome = relay::run(session, opts, &winch, &cont);
+        let outcome = relay::run(io, opts, &winch, &cont);
         drop(guard);
         Ok(outcome)
     })();
@@ -219,10 +252,9 @@ fn start_and_relay(spec: Spec, interactive: bool) -> io::Result<relay::Outcome> 
     // no-op when it already ended); then collect the enter stage.
     drop(ctl);
     let _ = rustix::process::waitpid(
-        rustix::process::Pid::from_raw(child),
+        rustix::process::Pid::from_raw(enter_pid),
         rustix::process::WaitOptions::empty(),
     );
-    let _ = devnull.as_raw_fd();
     outcome
 }
 
