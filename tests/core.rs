@@ -112,8 +112,11 @@ fn interactive_shell_through_a_pty() {
     std::thread::sleep(Duration::from_millis(300));
     t.line("stty size");
     t.expect("40 120");
-    t.line("sleep 100");
-    std::thread::sleep(Duration::from_millis(300));
+    t.line("sleep 1009");
+    assert!(wait_until(Duration::from_secs(5), || !pids_matching(
+        "sleep 1009"
+    )
+    .is_empty()));
     t.keys(&["C-c"]);
     t.line("echo after-$?");
     t.expect("after-130");

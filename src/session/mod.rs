@@ -164,7 +164,11 @@ pub fn launch(spec: Spec) -> io::Result<Result<Launched, relay::Outcome>> {
                 }
             }
             let argv = [OsString::from("cdbg"), OsString::from(ENTER_STAGE)];
-            let _ = sys::execveat_fd(memfd.as_fd(), &argv, &[]);
+            // Exec through the high copy: the original number of the memfd
+            // may have been reused by one of the dup2s above.
+            if let Some((_, h)) = high.iter().find(|(n, _)| *n == fds::SELF) {
+                let _ = sys::execveat_fd(h.as_fd(), &argv, &[]);
+            }
             stage::die(125)
         }
         sys::Fork::Parent(pid) => pid,
