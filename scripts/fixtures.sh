@@ -30,10 +30,11 @@
 #     app ID = sha256("NAME/app"); cgroups /kubepods/besteffort/pod<uid>/<id>;
 #     CRI annotations io.kubernetes.cri.*; app joins the sandbox's net, ipc, uts ns.
 #     The printed PID is the APP container's init.
-#   runc: container ID NAME, bundle /run/cdbgt/bundles/NAME, state /run/runc.
+#   runc: container ID NAME, bundle /run/cdbgt/bundles/NAME (config.json; root.path
+#     = /var/lib/cdbgt/rootfs/runc-NAME), state /run/runc.
 #   lxc: container NAME in /var/lib/lxc (bb: busybox template, init = busybox
 #     init; scratch: hand-written config, lxc.init.cmd /pause), no network, unconfined.
-#   nspawn: machine NAME, rootfs /run/cdbgt/nspawn/NAME/rootfs, init = sleep or pause;
+#   nspawn: machine NAME, rootfs /var/lib/cdbgt/nspawn/NAME, init = sleep or pause;
 #     supervisor PID in /run/cdbgt/nspawn/NAME/pid.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -42,6 +43,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 LONG_SLEEP=999999999
 FIX_DIR=/run/cdbgt
+# Root filesystems live on disk, not in /run (tmpfs: may be small or noexec).
+FIX_DATA=/var/lib/cdbgt
 TARS="$CDBG_CACHE_DIR"
 
 fail() { printf 'fixtures.sh: %s\n' "$*" >&2; exit 1; }
@@ -259,15 +262,15 @@ k8s_stop() { ctr_rm k8s.io "$(hexid "$1/app")"; ctr_rm k8s.io "$(hexid "$1/sandb
 
 # ---------------------------------------------------------------- runc
 runc_start() { # KIND NAME
-  local kind="$1" name="$2" b="$FIX_DIR/bundles/$2" args
+  local kind="$1" name="$2" b="$FIX_DIR/bundles/$2" r="$FIX_DATA/rootfs/runc-$2" args
   need_setup
   runc_stop "$name"
-  mkdir -p "$b/rootfs"
-  tar -C "$b/rootfs" -xf "$(tarball "$kind")"
+  mkdir -p "$b" "$r"
+  tar -C "$r" -xf "$(tarball "$kind")"
   if [ "$kind" = bb ]; then args="[\"/bin/sleep\",\"$LONG_SLEEP\"]"; else args='["/pause"]'; fi
   (cd "$b" && runc spec)
-  jq --argjson a "$args" --arg h "$name" \
-    '.process.terminal=false | .process.args=$a | .hostname=$h | .root.readonly=false
+  jq --argjson a "$args" --arg h "$name" --arg r "$r" \
+    '.process.terminal=false | .process.args=$a | .hostname=$h | .root.path=$r | .root.readonly=false
      | .annotations={"cdbg-test":"1"}' "$b/config.json" >"$b/config.json.new"
   mv "$b/config.json.new" "$b/config.json"
   (cd "$b" && runc run -d "$name" </dev/null >>"$CDBG_LOG_DIR/runc-$name.log" 2>&1) \
@@ -282,7 +285,7 @@ runc_stop() {
     runc delete -f "$1" >/dev/null 2>&1 || true
     for _ in $(seq 50); do pid_alive "$pid" || break; sleep 0.1; done
   fi
-  rm -rf "${FIX_DIR:?}/bundles/$1"
+  rm -rf "${FIX_DIR:?}/bundles/$1" "${FIX_DATA:?}/rootfs/runc-$1"
 }
 
 # ---------------------------------------------------------------- lxc
@@ -331,14 +334,14 @@ lxc_stop() {
 
 # ---------------------------------------------------------------- systemd-nspawn
 nspawn_start() { # KIND NAME
-  local kind="$1" name="$2" d="$FIX_DIR/nspawn/$2" pid cmd
+  local kind="$1" name="$2" d="$FIX_DIR/nspawn/$2" r="$FIX_DATA/nspawn/$2" pid cmd
   need_setup
   nspawn_stop "$name"
-  mkdir -p "$d/rootfs"
-  tar -C "$d/rootfs" -xf "$(tarball "$kind")"
+  mkdir -p "$d" "$r"
+  tar -C "$r" -xf "$(tarball "$kind")"
   if [ "$kind" = bb ]; then cmd=(/bin/sleep "$LONG_SLEEP")
-  else cmd=(/pause); mkdir -p "$d/rootfs/usr"; fi  # nspawn refuses a tree without /usr
-  setsid systemd-nspawn --register=no --keep-unit --console=pipe -q -M "$name" -D "$d/rootfs" \
+  else cmd=(/pause); mkdir -p "$r/usr"; fi  # nspawn refuses a tree without /usr
+  setsid systemd-nspawn --register=no --keep-unit --console=pipe -q -M "$name" -D "$r" \
     "${cmd[@]}" </dev/null >>"$CDBG_LOG_DIR/nspawn-$name.log" 2>&1 &
   pid=$!
   echo "$pid" >"$d/pid"
@@ -356,7 +359,7 @@ nspawn_stop() {
       for _ in $(seq 20); do pid_alive "$pid" || break; sleep 0.1; done
     fi
   fi
-  rm -rf "${FIX_DIR:?}/nspawn/$1"
+  rm -rf "${FIX_DIR:?}/nspawn/$1" "${FIX_DATA:?}/nspawn/$1"
 }
 
 # ---------------------------------------------------------------- dispatch
@@ -491,6 +494,17 @@ cmd_gc() {
     name="$(basename "$d")"
     if [ "$all" = 1 ] || { [ -s "$d/pid" ] && ! pidfile_alive "$d/pid"; }; then echo "gc: nspawn rm $name" >&2; nspawn_stop "$name"; fi
   done
+  if [ "$all" = 1 ]; then
+    # Root filesystems whose container state is gone (e.g. /run was cleared).
+    for d in "$FIX_DATA"/nspawn/*/; do
+      [ -d "$d" ] && [ ! -d "$FIX_DIR/nspawn/$(basename "$d")" ] && rm -rf "$d"
+    done
+    for d in "$FIX_DATA"/rootfs/runc-*/; do
+      [ -d "$d" ] || continue
+      name="$(basename "$d")"; name="${name#runc-}"
+      runc state "$name" >/dev/null 2>&1 || rm -rf "$d"
+    done
+  fi
   return 0
 }
 
