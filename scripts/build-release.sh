@@ -7,6 +7,7 @@ exec </dev/null
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=lib.sh
 . "$here/lib.sh"
+close_extra_fds
 cd "$here/.."
 
 if ! command -v readelf >/dev/null 2>&1; then

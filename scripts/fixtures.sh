@@ -40,6 +40,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=lib.sh
 . "$here/lib.sh"
+close_extra_fds
 
 LONG_SLEEP=999999999
 FIX_DIR=/run/cdbgt
@@ -49,12 +50,15 @@ TARS="$CDBG_CACHE_DIR"
 
 fail() { printf 'fixtures.sh: %s\n' "$*" >&2; exit 1; }
 
-# locked NAME CMD...: run CMD under an exclusive lock (tests start fixtures in
-# parallel; daemon start-up and image imports must not race).
+# locked NAME FUNC ARGS...: run one of this script's functions under an
+# exclusive lock (tests start fixtures in parallel; daemon start-up and image
+# imports must not race). flock -o: the lock fd is NOT inherited by FUNC, so a
+# daemon it starts (dockerd, podman's pause process) cannot hold the lock forever.
 locked() {
   local name="$1"; shift
   mkdir -p "$CDBG_RUN_DIR"
-  ( flock -w 300 9 || fail "timeout waiting for lock $name"; "$@" ) 9>"$CDBG_RUN_DIR/$name.lock"
+  flock -o -w 300 "$CDBG_RUN_DIR/$name.lock" "${BASH_SOURCE[0]}" __call "$@" \
+    || fail "$* failed (or timed out waiting for lock $name)"
 }
 
 usage() {
@@ -517,6 +521,7 @@ case "$sub" in
   check) [ $# -eq 1 ] || usage; cmd_check "$1" </dev/null ;;
   gc) cmd_gc "${1:-0}" </dev/null ;;
   podman-rootless-cli) pmrl "$@" ;;
+  __call) "$@" </dev/null ;;  # internal: see locked()
   -h|--help|help) usage ;;
   *) usage ;;
 esac

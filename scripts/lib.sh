@@ -38,6 +38,18 @@ if [ -x /usr/bin/docker ]; then CDBG_DOCKER=/usr/bin/docker; else CDBG_DOCKER=do
 : "${CDBG_T0:=$(date +%s)}"
 export CDBG_T0
 
+# close_extra_fds: close every inherited fd above 2 (except bash's own 255), so
+# that no daemon started from here keeps a caller's pipe (a CI harness waiting
+# for EOF, a test's pipe) or a lock open. Call it from a script, after sourcing.
+close_extra_fds() {
+  local fd
+  for fd in /proc/$BASHPID/fd/*; do
+    fd="${fd##*/}"
+    case "$fd" in 0|1|2|255|'*') continue ;; esac
+    eval "exec $fd>&-" 2>/dev/null || true
+  done
+}
+
 # log MSG...: timestamped progress line on stderr ("[ci +12s] msg").
 log() { printf '[ci +%ss] %s\n' "$(($(date +%s) - CDBG_T0))" "$*" >&2; }
 warn() { printf '[ci +%ss] WARNING: %s\n' "$(($(date +%s) - CDBG_T0))" "$*" >&2; }

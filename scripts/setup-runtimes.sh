@@ -15,6 +15,7 @@ exec </dev/null
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=lib.sh
 . "$here/lib.sh"
+close_extra_fds
 export NEEDRESTART_SUSPEND=1 NEEDRESTART_MODE=l
 
 [ "$(id -u)" = 0 ] || die "must run as root"

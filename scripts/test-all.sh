@@ -10,6 +10,7 @@ exec </dev/null
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=lib.sh
 . "$here/lib.sh"
+close_extra_fds
 root="$(cd "$here/.." && pwd)"
 cd "$root"
 [ "$(id -u)" = 0 ] || die "run as root (the tests enter namespaces and start containers)"
