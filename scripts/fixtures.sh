@@ -137,7 +137,8 @@ dk2() { "$CDBG_DOCKER" -H "$CDBG_DOCKER2_HOST" "$@"; }
 docker2_up() {
   if timeout 10 "$CDBG_DOCKER" -H "$CDBG_DOCKER2_HOST" info >/dev/null 2>&1; then return 0; fi
   mkdir -p "$D2_ROOT" "$D2_RUN/exec" "$CDBG_LOG_DIR"
-  if [ -e "$D2_RUN/docker.pid" ] && ! pidfile_alive "$D2_RUN/docker.pid"; then rm -f "$D2_RUN/docker.pid"; fi
+  stale_pidfile "$D2_RUN/docker.pid" dockerd
+  stale_pidfile "$D2_RUN/exec/containerd/containerd.pid" containerd
   if ! pidfile_alive "$D2_RUN/docker.pid"; then
     # Its own bridge: a second daemon with --bridge none would delete docker0.
     if ! ip link show "$D2_BRIDGE" >/dev/null 2>&1; then

@@ -95,6 +95,26 @@ pid_alive() {
   [ "$st" != Z ] && [ "$st" != X ]
 }
 
+# unfreeze PID: a test that froze a daemon (SIGSTOP) and died leaves it stopped.
+unfreeze() {
+  local st
+  pid_alive "$1" || return 0
+  st="$(sed -E 's/^.*\) (.).*/\1/' "/proc/$1/stat")"
+  if [ "$st" = T ]; then warn "pid $1 ($(cat /proc/"$1"/comm)) was stopped: SIGCONT"; kill -CONT "$1" || true; fi
+}
+
+# stale_pidfile FILE COMM: remove FILE unless it names a live process called COMM.
+stale_pidfile() {
+  local f="$1" comm="$2" pid
+  [ -e "$f" ] || return 0
+  pid="$(cat "$f" 2>/dev/null || true)"
+  if pid_alive "$pid" && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$comm" ]; then
+    unfreeze "$pid"; return 0
+  fi
+  warn "removing stale pidfile $f (pid '${pid}' gone)"
+  rm -f "$f"
+}
+
 # pidfile_alive FILE: FILE names a live process.
 pidfile_alive() { [ -s "$1" ] && pid_alive "$(cat "$1" 2>/dev/null)"; }
 

@@ -68,26 +68,6 @@ ensure_rust() {
 }
 
 # ---------------------------------------------------------------- daemons
-# unfreeze PID: a test that froze a daemon (SIGSTOP) and died leaves it stopped.
-unfreeze() {
-  local st
-  pid_alive "$1" || return 0
-  st="$(sed -E 's/^.*\) (.).*/\1/' "/proc/$1/stat")"
-  if [ "$st" = T ]; then warn "pid $1 ($(cat /proc/"$1"/comm)) was stopped: SIGCONT"; kill -CONT "$1" || true; fi
-}
-
-# stale_pidfile FILE COMM: remove FILE unless it names a live process called COMM.
-stale_pidfile() {
-  local f="$1" comm="$2" pid
-  [ -e "$f" ] || return 0
-  pid="$(cat "$f" 2>/dev/null || true)"
-  if pid_alive "$pid" && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$comm" ]; then
-    unfreeze "$pid"; return 0
-  fi
-  warn "removing stale pidfile $f (pid '${pid}' gone)"
-  rm -f "$f"
-}
-
 docker_ok() { timeout 10 "$CDBG_DOCKER" info >/dev/null 2>&1; }
 
 start_dockerd() {
