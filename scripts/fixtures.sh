@@ -1,0 +1,471 @@
+#!/usr/bin/env bash
+# Real-runtime fixture containers for cdbg's tests.
+#
+#   scripts/fixtures.sh start RUNTIME KIND NAME   start a fresh container NAME (an
+#                                                 existing one of that name is
+#                                                 replaced); prints ONE line on
+#                                                 stdout: the host PID of the
+#                                                 container's init
+#   scripts/fixtures.sh stop RUNTIME NAME         remove it (idempotent)
+#   scripts/fixtures.sh check RUNTIME             exit 0 when RUNTIME is usable
+#   scripts/fixtures.sh gc [all]                  remove stopped cdbgt-*/cdbg-test=1
+#                                                 leftovers of every runtime
+#                                                 (with "all", running ones too)
+#
+# RUNTIME: docker docker2 podman podman-rootless ctr k8s runc lxc nspawn
+# KIND:    bb (busybox image, init = sleep) | scratch (one static /pause program)
+#          lxc and nspawn: bb only.
+#
+# Naming and layout (what the tests can rely on):
+#   docker, docker2, podman, podman-rootless: container name NAME, images
+#     cdbgt-bb:local / cdbgt-scratch:local (podman: localhost/...), label cdbg-test=1.
+#     docker2's client: docker -H unix:///run/cdbg-docker2/docker.sock
+#     (data root /var/lib/cdbg-docker2, exec root /run/cdbg-docker2/exec).
+#   podman-rootless: user cdbgrl, XDG_RUNTIME_DIR=/run/user/<uid>; run its CLI
+#     with `scripts/fixtures.sh podman-rootless-cli ARGS...`.
+#   ctr: namespace "default", container ID NAME, label cdbg-test=1; containerd
+#     socket /run/cdbg-containerd/containerd.sock (state in /run/containerd).
+#   k8s: namespace k8s.io; pod NAME in Kubernetes namespace "default" with one
+#     app container "app"; sandbox (pause, scratch image) ID = sha256("NAME/sandbox"),
+#     app ID = sha256("NAME/app"); cgroups /kubepods/besteffort/pod<uid>/<id>;
+#     CRI annotations io.kubernetes.cri.*; app joins the sandbox's net, ipc, uts ns.
+#     The printed PID is the APP container's init.
+#   runc: container ID NAME, bundle /run/cdbgt/bundles/NAME, state /run/runc.
+#   lxc: container NAME (busybox template, no network, unconfined); init = busybox init.
+#   nspawn: machine NAME, rootfs /run/cdbgt/nspawn/NAME/rootfs, init = sleep.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=lib.sh
+. "$here/lib.sh"
+
+LONG_SLEEP=999999999
+FIX_DIR=/run/cdbgt
+TARS="$CDBG_CACHE_DIR"
+
+fail() { printf 'fixtures.sh: %s\n' "$*" >&2; exit 1; }
+
+usage() {
+  sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  exit 2
+}
+
+# ---------------------------------------------------------------- helpers
+# nspid_is_init PID: PID is PID 1 of a pid namespace below ours.
+nspid_is_init() {
+  local l
+  l="$(grep '^NSpid:' "/proc/$1/status" 2>/dev/null)" || return 1
+  set -- $l
+  [ $# -ge 3 ] && [ "${!#}" = 1 ]
+}
+
+# wait_init PID_CMD COMM [COMM...]: poll (max 30 s) until `eval PID_CMD` prints
+# a live PID whose comm is one of COMM and that is PID 1 of its own pid
+# namespace; then print it.
+wait_init() {
+  local cmd="$1"; shift
+  local deadline=$(($(date +%s) + 30)) pid comm c last=""
+  while :; do
+    pid="$(eval "$cmd" 2>/dev/null | head -1 | tr -d '[:space:]')" || pid=""
+    if [ -n "$pid" ] && [ "$pid" != 0 ] && pid_alive "$pid"; then
+      comm="$(cat "/proc/$pid/comm" 2>/dev/null || true)"
+      last="pid $pid comm '$comm'"
+      for c in "$@"; do
+        if [ "$comm" = "$c" ] && nspid_is_init "$pid"; then echo "$pid"; return 0; fi
+      done
+    fi
+    [ "$(date +%s)" -lt "$deadline" ] || { echo "timeout after 30 s waiting for init (${last:-no pid}; want comm $*)" >&2; return 1; }
+    sleep 0.1
+  done
+}
+
+# descendant_init PID: the first descendant of PID that is PID 1 of a pid ns.
+descendant_init() {
+  local root="$1" p
+  local -A kids=()
+  local queue=("$root")
+  while read -r p pp; do kids[$pp]+="$p "; done < <(
+    for s in /proc/[0-9]*/stat; do
+      sed -nE 's/^([0-9]+) .*\) . ([0-9]+) .*/\1 \2/p' "$s" 2>/dev/null
+    done)
+  while [ ${#queue[@]} -gt 0 ]; do
+    p="${queue[0]}"; queue=("${queue[@]:1}")
+    if [ "$p" != "$root" ] && nspid_is_init "$p"; then echo "$p"; return 0; fi
+    # shellcheck disable=SC2206
+    queue+=(${kids[$p]:-})
+  done
+  return 1
+}
+
+tarball() {
+  case "$1" in
+    bb) echo "$TARS/busybox.tar" ;;
+    scratch) echo "$TARS/scratch.tar" ;;
+    *) fail "unknown KIND '$1' (bb or scratch)" ;;
+  esac
+}
+image() { case "$1" in bb) echo "$CDBG_IMG_BB" ;; scratch) echo "$CDBG_IMG_SCRATCH" ;; *) fail "unknown KIND '$1'" ;; esac; }
+init_comm() { case "$1" in bb) echo sleep ;; scratch) echo pause ;; esac; }
+
+need_setup() {
+  [ -e "$TARS/busybox.tar" ] && [ -e "$TARS/scratch.tar" ] \
+    || fail "fixture tarballs missing in $TARS: run scripts/setup-runtimes.sh first"
+}
+
+# ---------------------------------------------------------------- docker / docker2
+D2_ROOT=/var/lib/cdbg-docker2
+D2_RUN=/run/cdbg-docker2
+D2_BRIDGE=cdbg-br2
+D2_LOG="$CDBG_LOG_DIR/dockerd2.log"
+
+dk() { "$CDBG_DOCKER" "$@"; }
+dk2() { "$CDBG_DOCKER" -H "$CDBG_DOCKER2_HOST" "$@"; }
+
+docker2_up() {
+  if timeout 10 "$CDBG_DOCKER" -H "$CDBG_DOCKER2_HOST" info >/dev/null 2>&1; then return 0; fi
+  mkdir -p "$D2_ROOT" "$D2_RUN/exec" "$CDBG_LOG_DIR"
+  if [ -e "$D2_RUN/docker.pid" ] && ! pidfile_alive "$D2_RUN/docker.pid"; then rm -f "$D2_RUN/docker.pid"; fi
+  if ! pidfile_alive "$D2_RUN/docker.pid"; then
+    # Its own bridge: a second daemon with --bridge none would delete docker0.
+    if ! ip link show "$D2_BRIDGE" >/dev/null 2>&1; then
+      ip link add "$D2_BRIDGE" type bridge
+      ip addr add 172.31.250.1/24 dev "$D2_BRIDGE"
+    fi
+    ip link set "$D2_BRIDGE" up
+    echo "starting second dockerd (log $D2_LOG)" >&2
+    setsid dockerd --data-root "$D2_ROOT" --exec-root "$D2_RUN/exec" --pidfile "$D2_RUN/docker.pid" \
+      --host "$CDBG_DOCKER2_HOST" --bridge "$D2_BRIDGE" \
+      --iptables=false --ip-forward=false --ip-masq=false \
+      >>"$D2_LOG" 2>&1 </dev/null &
+  fi
+  wait_for 60 timeout 10 "$CDBG_DOCKER" -H "$CDBG_DOCKER2_HOST" info \
+    || { tail -n 20 "$D2_LOG" >&2; fail "second dockerd not ready after 60 s (log $D2_LOG)"; }
+}
+
+# docker_images CLI...: import the fixture images if missing.
+docker_images() {
+  local kind img
+  for kind in bb scratch; do
+    img="$(image "$kind")"
+    "$@" image inspect "$img" >/dev/null 2>&1 && continue
+    need_setup
+    if [ "$kind" = bb ]; then
+      "$@" import -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+        -c "CMD [\"/bin/sleep\",\"$LONG_SLEEP\"]" -c 'LABEL cdbg-test=1' - "$img" <"$(tarball bb)" >/dev/null
+    else
+      "$@" import -c 'CMD ["/pause"]' -c 'LABEL cdbg-test=1' - "$img" <"$(tarball scratch)" >/dev/null
+    fi
+  done
+}
+
+docker_like_start() { # CLI-FUNC KIND NAME [extra run args...]
+  local cli="$1" kind="$2" name="$3"; shift 3
+  case "$cli" in
+    pm|pmrl) "$cli" rm -f -t 0 "$name" >/dev/null 2>&1 || true ;;
+    *) "$cli" rm -f "$name" >/dev/null 2>&1 || true ;;
+  esac
+  "$cli" run -d --name "$name" --label cdbg-test=1 --hostname "$name" "$@" "$(image "$kind")" >/dev/null \
+    || fail "$cli run $name failed"
+  wait_init "$cli inspect -f '{{.State.Pid}}' '$name'" "$(init_comm "$kind")"
+}
+
+# ---------------------------------------------------------------- podman
+RL_UID() { id -u "$CDBG_RL_USER"; }
+pm() { podman "$@"; }
+pmrl() {
+  local uid home
+  uid="$(id -u "$CDBG_RL_USER")" || fail "rootless user $CDBG_RL_USER missing: run scripts/setup-runtimes.sh"
+  home="$(getent passwd "$CDBG_RL_USER" | cut -d: -f6)"
+  mkdir -p "/run/user/$uid"; chown "$uid:$uid" "/run/user/$uid"; chmod 700 "/run/user/$uid"
+  (cd / && setpriv --reuid="$uid" --regid="$(id -g "$CDBG_RL_USER")" --init-groups \
+    env -i HOME="$home" USER="$CDBG_RL_USER" LOGNAME="$CDBG_RL_USER" \
+    PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin XDG_RUNTIME_DIR="/run/user/$uid" \
+    podman "$@")
+}
+
+podman_ulimits() {
+  local n; n="$(ulimit -Hn)"; [ "$n" = unlimited ] && n=1048576
+  echo "--ulimit=nofile=$n:$n --ulimit=nproc=32768:32768"
+}
+
+# ---------------------------------------------------------------- containerd (ctr, k8s)
+ctr_ok() { [ -S "$CONTAINERD_ADDRESS" ] && timeout 10 ctr --connect-timeout 3s version >/dev/null 2>&1; }
+ctr_rm() { # NS ID
+  local ns="$1" id="$2"
+  if ctr -n "$ns" tasks ls -q 2>/dev/null | grep -qx "$id"; then
+    ctr -n "$ns" tasks kill -s SIGKILL "$id" >/dev/null 2>&1 || true
+    for _ in $(seq 50); do
+      ctr -n "$ns" tasks ls 2>/dev/null | awk -v id="$id" '$1==id {print $3}' | grep -q RUNNING || break
+      sleep 0.1
+    done
+    ctr -n "$ns" tasks rm -f "$id" >/dev/null 2>&1 || true
+  fi
+  if ctr -n "$ns" containers ls -q 2>/dev/null | grep -qx "$id"; then
+    ctr -n "$ns" containers rm "$id" >/dev/null 2>&1 \
+      || { ctr -n "$ns" snapshots rm "$id" >/dev/null 2>&1 || true; ctr -n "$ns" containers rm "$id" >/dev/null 2>&1 || true; }
+  fi
+}
+ctr_pid() { ctr -n "$1" tasks ls 2>/dev/null | awk -v id="$2" '$1==id && $3=="RUNNING" {print $2}'; }
+ctr_ref() { echo "docker.io/library/$(image "$1")"; }
+
+ctr_images() { # NS
+  local kind
+  for kind in bb scratch; do
+    ctr -n "$1" images ls -q 2>/dev/null | grep -qx "$(ctr_ref "$kind")" && continue
+    dk image inspect "$(image "$kind")" >/dev/null 2>&1 || docker_images dk
+    dk save "$(image "$kind")" | ctr -n "$1" images import - >/dev/null
+  done
+}
+
+hexid() { printf '%s' "$1" | sha256sum | cut -c1-64; }
+poduid() { local h; h="$(hexid "$1/pod")"; echo "${h:0:8}-${h:8:4}-${h:12:4}-${h:16:4}-${h:20:12}"; }
+
+k8s_start() { # KIND NAME
+  local kind="$1" name="$2" sid cid uid spid cg
+  sid="$(hexid "$name/sandbox")"; cid="$(hexid "$name/app")"; uid="$(poduid "$name")"
+  ctr_images k8s.io
+  k8s_stop "$name"
+  cg="/kubepods/besteffort/pod$uid"
+  local common=(--label cdbg-test=1 --label "cdbg.fixture=$name"
+    --label "io.kubernetes.pod.name=$name" --label "io.kubernetes.pod.namespace=default"
+    --label "io.kubernetes.pod.uid=$uid"
+    --annotation "io.kubernetes.cri.sandbox-id=$sid"
+    --annotation "io.kubernetes.cri.sandbox-name=$name"
+    --annotation "io.kubernetes.cri.sandbox-namespace=default"
+    --annotation "io.kubernetes.cri.sandbox-uid=$uid")
+  ctr -n k8s.io run -d --null-io "${common[@]}" \
+    --label io.cri-containerd.kind=sandbox \
+    --annotation io.kubernetes.cri.container-type=sandbox \
+    --annotation "io.kubernetes.cri.sandbox-log-directory=/var/log/pods/default_${name}_$uid" \
+    --cgroup "$cg/$sid" "$(ctr_ref scratch)" "$sid" >/dev/null \
+    || fail "ctr run of the k8s sandbox for $name failed"
+  spid="$(wait_init "ctr_pid k8s.io $sid" pause)" || fail "k8s sandbox of $name did not start"
+  ctr -n k8s.io run -d --null-io "${common[@]}" \
+    --label io.cri-containerd.kind=container --label io.kubernetes.container.name=app \
+    --annotation io.kubernetes.cri.container-type=container \
+    --annotation io.kubernetes.cri.container-name=app \
+    --annotation "io.kubernetes.cri.image-name=$(ctr_ref "$kind")" \
+    --with-ns "network:/proc/$spid/ns/net" --with-ns "ipc:/proc/$spid/ns/ipc" \
+    --with-ns "uts:/proc/$spid/ns/uts" \
+    --cgroup "$cg/$cid" "$(ctr_ref "$kind")" "$cid" >/dev/null \
+    || fail "ctr run of the k8s app container for $name failed"
+  wait_init "ctr_pid k8s.io $cid" "$(init_comm "$kind")"
+}
+k8s_stop() { ctr_rm k8s.io "$(hexid "$1/app")"; ctr_rm k8s.io "$(hexid "$1/sandbox")"; }
+
+# ---------------------------------------------------------------- runc
+runc_start() { # KIND NAME
+  local kind="$1" name="$2" b="$FIX_DIR/bundles/$2" args
+  need_setup
+  runc_stop "$name"
+  mkdir -p "$b/rootfs"
+  tar -C "$b/rootfs" -xf "$(tarball "$kind")"
+  if [ "$kind" = bb ]; then args="[\"/bin/sleep\",\"$LONG_SLEEP\"]"; else args='["/pause"]'; fi
+  (cd "$b" && runc spec)
+  jq --argjson a "$args" --arg h "$name" \
+    '.process.terminal=false | .process.args=$a | .hostname=$h | .root.readonly=false
+     | .annotations={"cdbg-test":"1"}' "$b/config.json" >"$b/config.json.new"
+  mv "$b/config.json.new" "$b/config.json"
+  (cd "$b" && runc run -d "$name" </dev/null >>"$CDBG_LOG_DIR/runc-$name.log" 2>&1) \
+    || { tail -5 "$CDBG_LOG_DIR/runc-$name.log" >&2; fail "runc run $name failed"; }
+  wait_init "runc state '$name' | jq -r .pid" "$(init_comm "$kind")"
+}
+runc_stop() {
+  local pid
+  if runc state "$1" >/dev/null 2>&1; then
+    pid="$(runc state "$1" 2>/dev/null | jq -r '.pid // 0')"
+    runc kill "$1" KILL >/dev/null 2>&1 || true
+    runc delete -f "$1" >/dev/null 2>&1 || true
+    for _ in $(seq 50); do pid_alive "$pid" || break; sleep 0.1; done
+  fi
+  rm -rf "${FIX_DIR:?}/bundles/$1"
+}
+
+# ---------------------------------------------------------------- lxc
+lxc_start() { # KIND NAME
+  local kind="$1" name="$2" conf
+  [ "$kind" = bb ] || fail "lxc fixtures support KIND bb only"
+  lxc_stop "$name"
+  mkdir -p "$FIX_DIR"
+  conf="$FIX_DIR/lxc-$name.conf"
+  printf 'lxc.net.0.type = empty\nlxc.apparmor.profile = unconfined\n' >"$conf"
+  lxc-create -n "$name" -t busybox -f "$conf" </dev/null >>"$CDBG_LOG_DIR/lxc-$name.log" 2>&1 \
+    || { tail -5 "$CDBG_LOG_DIR/lxc-$name.log" >&2; fail "lxc-create $name failed"; }
+  lxc-start -n "$name" -d -L "$CDBG_LOG_DIR/lxc-$name.console" -o "$CDBG_LOG_DIR/lxc-$name.log" \
+    </dev/null >>"$CDBG_LOG_DIR/lxc-$name.log" 2>&1 \
+    || { tail -5 "$CDBG_LOG_DIR/lxc-$name.log" >&2; fail "lxc-start $name failed"; }
+  wait_init "lxc-info -n '$name' -p -H" init
+}
+lxc_stop() {
+  if lxc-info -n "$1" >/dev/null 2>&1; then
+    lxc-stop -n "$1" -k >/dev/null 2>&1 || true
+    lxc-destroy -n "$1" -f >/dev/null 2>&1 || lxc-destroy -n "$1" >/dev/null 2>&1 || true
+  fi
+  rm -f "$FIX_DIR/lxc-$1.conf"
+}
+
+# ---------------------------------------------------------------- systemd-nspawn
+nspawn_start() { # KIND NAME
+  local kind="$1" name="$2" d="$FIX_DIR/nspawn/$2" pid
+  [ "$kind" = bb ] || fail "nspawn fixtures support KIND bb only"
+  need_setup
+  nspawn_stop "$name"
+  mkdir -p "$d/rootfs"
+  tar -C "$d/rootfs" -xf "$(tarball bb)"
+  setsid systemd-nspawn --register=no --keep-unit --console=pipe -q -M "$name" -D "$d/rootfs" \
+    /bin/sleep "$LONG_SLEEP" </dev/null >>"$CDBG_LOG_DIR/nspawn-$name.log" 2>&1 &
+  pid=$!
+  echo "$pid" >"$d/pid"
+  wait_init "descendant_init $pid" sleep \
+    || { tail -5 "$CDBG_LOG_DIR/nspawn-$name.log" >&2; fail "systemd-nspawn $name did not start"; }
+}
+nspawn_stop() {
+  local d="$FIX_DIR/nspawn/$1" pid
+  if [ -s "$d/pid" ]; then
+    pid="$(cat "$d/pid")"
+    if pid_alive "$pid" && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = systemd-nspawn ]; then
+      kill -TERM "$pid" 2>/dev/null || true
+      for _ in $(seq 50); do pid_alive "$pid" || break; sleep 0.1; done
+      pid_alive "$pid" && kill -KILL "$pid" 2>/dev/null || true
+      for _ in $(seq 20); do pid_alive "$pid" || break; sleep 0.1; done
+    fi
+  fi
+  rm -rf "${FIX_DIR:?}/nspawn/$1"
+}
+
+# ---------------------------------------------------------------- dispatch
+cmd_check() {
+  case "$1" in
+    docker) timeout 10 "$CDBG_DOCKER" info >/dev/null 2>&1 ;;
+    docker2) command -v dockerd >/dev/null && docker2_up ;;
+    podman) command -v podman >/dev/null && timeout 30 podman info >/dev/null 2>&1 ;;
+    podman-rootless) id "$CDBG_RL_USER" >/dev/null 2>&1 && timeout 30 pmrl info >/dev/null 2>&1 ;;
+    ctr|k8s) ctr_ok ;;
+    runc) command -v runc >/dev/null && command -v jq >/dev/null ;;
+    lxc) command -v lxc-create >/dev/null && [ -e /usr/share/lxc/templates/lxc-busybox ] ;;
+    nspawn) command -v systemd-nspawn >/dev/null ;;
+    *) fail "unknown RUNTIME '$1'" ;;
+  esac
+}
+
+cmd_start() {
+  local rt="$1" kind="$2" name="$3"
+  [ -n "$name" ] || fail "empty NAME"
+  case "$kind" in bb|scratch) ;; *) fail "unknown KIND '$kind' (bb or scratch)" ;; esac
+  mkdir -p "$CDBG_LOG_DIR" "$FIX_DIR"
+  case "$rt" in
+    docker)
+      timeout 10 "$CDBG_DOCKER" info >/dev/null 2>&1 || fail "docker is not usable (run scripts/setup-runtimes.sh)"
+      docker_images dk
+      docker_like_start dk "$kind" "$name" ;;
+    docker2)
+      docker2_up; docker_images dk2
+      docker_like_start dk2 "$kind" "$name" ;;
+    podman)
+      docker_images pm
+      # shellcheck disable=SC2046
+      docker_like_start pm "$kind" "$name" --runtime runc $(podman_ulimits) ;;
+    podman-rootless)
+      docker_images pmrl
+      # shellcheck disable=SC2046
+      docker_like_start pmrl "$kind" "$name" --runtime runc --network none $(podman_ulimits) ;;
+    ctr)
+      ctr_ok || fail "containerd is not usable at $CONTAINERD_ADDRESS (run scripts/setup-runtimes.sh)"
+      ctr_images default
+      ctr_rm default "$name"
+      ctr -n default run -d --null-io --label cdbg-test=1 "$(ctr_ref "$kind")" "$name" >/dev/null \
+        || fail "ctr run $name failed"
+      wait_init "ctr_pid default '$name'" "$(init_comm "$kind")" ;;
+    k8s)
+      ctr_ok || fail "containerd is not usable at $CONTAINERD_ADDRESS (run scripts/setup-runtimes.sh)"
+      k8s_start "$kind" "$name" ;;
+    runc) runc_start "$kind" "$name" ;;
+    lxc) lxc_start "$kind" "$name" ;;
+    nspawn) nspawn_start "$kind" "$name" ;;
+    *) fail "unknown RUNTIME '$rt'" ;;
+  esac
+}
+
+cmd_stop() {
+  local rt="$1" name="$2"
+  case "$rt" in
+    docker) dk rm -f "$name" >/dev/null 2>&1 || true ;;
+    docker2) if timeout 10 "$CDBG_DOCKER" -H "$CDBG_DOCKER2_HOST" info >/dev/null 2>&1; then dk2 rm -f "$name" >/dev/null 2>&1 || true; fi ;;
+    podman) pm rm -f -t 0 "$name" >/dev/null 2>&1 || true ;;
+    podman-rootless) pmrl rm -f -t 0 "$name" >/dev/null 2>&1 || true ;;
+    ctr) ctr_ok && ctr_rm default "$name" ;;
+    k8s) ctr_ok && k8s_stop "$name" ;;
+    runc) runc_stop "$name" ;;
+    lxc) lxc_stop "$name" ;;
+    nspawn) nspawn_stop "$name" ;;
+    *) fail "unknown RUNTIME '$rt'" ;;
+  esac
+  return 0
+}
+
+# gc ALL: remove leftovers (cdbgt-* names or label cdbg-test=1); running ones only if ALL=1.
+cmd_gc() {
+  local all="${1:-0}" id st name ns cli
+  [ "$all" = all ] && all=1
+  for cli in dk dk2 pm pmrl; do
+    case "$cli" in
+      dk) timeout 10 "$CDBG_DOCKER" info >/dev/null 2>&1 || continue ;;
+      dk2) timeout 5 "$CDBG_DOCKER" -H "$CDBG_DOCKER2_HOST" info >/dev/null 2>&1 || continue ;;
+      pm) command -v podman >/dev/null || continue ;;
+      pmrl) id "$CDBG_RL_USER" >/dev/null 2>&1 || continue ;;
+    esac
+    { "$cli" ps -a --filter label=cdbg-test=1 --format '{{.ID}} {{.State}} {{.Names}}' 2>/dev/null
+      "$cli" ps -a --filter name=cdbgt- --format '{{.ID}} {{.State}} {{.Names}}' 2>/dev/null; } \
+      | sort -u | while read -r id st name; do
+        [ -n "$id" ] || continue
+        if [ "$all" = 1 ] || [ "$st" != running ]; then
+          echo "gc: $cli rm $name ($st)" >&2; "$cli" rm -f "$id" >/dev/null 2>&1 || true
+        fi
+      done
+  done
+  if ctr_ok; then
+    for ns in default k8s.io; do
+      ctr -n "$ns" containers ls -q 2>/dev/null | while read -r id; do
+        [ -n "$id" ] || continue
+        case "$id" in cdbgt-*) ;; *)
+          ctr -n "$ns" containers info "$id" 2>/dev/null | jq -e '.Labels["cdbg-test"]=="1"' >/dev/null || continue ;;
+        esac
+        st="$(ctr -n "$ns" tasks ls 2>/dev/null | awk -v id="$id" '$1==id {print $3}')"
+        if [ "$all" = 1 ] || [ "$st" != RUNNING ]; then
+          echo "gc: ctr -n $ns rm $id (${st:-no task})" >&2; ctr_rm "$ns" "$id"
+        fi
+      done
+    done
+  fi
+  if command -v runc >/dev/null; then
+    runc list -f json 2>/dev/null | jq -r '.[]? | "\(.id) \(.status)"' | while read -r id st; do
+      case "$id" in cdbgt-*) ;; *) continue ;; esac
+      if [ "$all" = 1 ] || [ "$st" != running ]; then echo "gc: runc rm $id ($st)" >&2; runc_stop "$id"; fi
+    done
+  fi
+  if command -v lxc-ls >/dev/null; then
+    lxc-ls -1 2>/dev/null | while read -r name; do
+      case "$name" in cdbgt-*) ;; *) continue ;; esac
+      st="$(lxc-info -n "$name" -s -H 2>/dev/null || true)"
+      if [ "$all" = 1 ] || [ "$st" != RUNNING ]; then echo "gc: lxc rm $name ($st)" >&2; lxc_stop "$name"; fi
+    done
+  fi
+  for d in "$FIX_DIR"/nspawn/*/; do
+    [ -d "$d" ] || continue
+    name="$(basename "$d")"
+    if [ "$all" = 1 ] || ! pidfile_alive "$d/pid"; then echo "gc: nspawn rm $name" >&2; nspawn_stop "$name"; fi
+  done
+  return 0
+}
+
+[ $# -ge 1 ] || usage
+[ "$(id -u)" = 0 ] || fail "must run as root"
+sub="$1"; shift
+case "$sub" in
+  start) [ $# -eq 3 ] || usage; cmd_start "$@" </dev/null ;;
+  stop) [ $# -eq 2 ] || usage; cmd_stop "$@" </dev/null ;;
+  check) [ $# -eq 1 ] || usage; cmd_check "$1" </dev/null ;;
+  gc) cmd_gc "${1:-0}" </dev/null ;;
+  podman-rootless-cli) pmrl "$@" ;;
+  -h|--help|help) usage ;;
+  *) usage ;;
+esac
