@@ -225,22 +225,20 @@ k8s_start() { # KIND NAME
   ctr_images k8s.io
   k8s_stop "$name"
   cg="/kubepods/besteffort/pod$uid"
-  local common=(--label cdbg-test=1 --label "cdbg.fixture=$name"
-    --label "io.kubernetes.pod.name=$name" --label "io.kubernetes.pod.namespace=default"
-    --label "io.kubernetes.pod.uid=$uid"
+  # ctr copies --label values into the OCI annotations too, so only cdbg-test=1
+  # is added beside what containerd's CRI plugin itself writes.
+  local common=(--label cdbg-test=1
     --annotation "io.kubernetes.cri.sandbox-id=$sid"
     --annotation "io.kubernetes.cri.sandbox-name=$name"
     --annotation "io.kubernetes.cri.sandbox-namespace=default"
     --annotation "io.kubernetes.cri.sandbox-uid=$uid")
   ctr -n k8s.io run -d --null-io "${common[@]}" \
-    --label io.cri-containerd.kind=sandbox \
     --annotation io.kubernetes.cri.container-type=sandbox \
     --annotation "io.kubernetes.cri.sandbox-log-directory=/var/log/pods/default_${name}_$uid" \
     --cgroup "$cg/$sid" "$(ctr_ref scratch)" "$sid" >/dev/null \
     || fail "ctr run of the k8s sandbox for $name failed"
   spid="$(wait_init "ctr_pid k8s.io $sid" pause)" || fail "k8s sandbox of $name did not start"
   ctr -n k8s.io run -d --null-io "${common[@]}" \
-    --label io.cri-containerd.kind=container --label io.kubernetes.container.name=app \
     --annotation io.kubernetes.cri.container-type=container \
     --annotation io.kubernetes.cri.container-name=app \
     --annotation "io.kubernetes.cri.image-name=$(ctr_ref "$kind")" \
