@@ -2,7 +2,9 @@
 # Install and start every container runtime the tests use, and build the
 # fixture images. Idempotent; fast (a few seconds) when everything is there.
 #
-#   scripts/setup-runtimes.sh            install, start, import, clean stale
+#   scripts/setup-runtimes.sh              everything below, in order
+#   scripts/setup-runtimes.sh --toolchain  only packages + Rust (what a build needs)
+#   scripts/setup-runtimes.sh --runtimes   only daemons, users, images, stale clean-up
 #
 # Env: CDBG_CI_CLEAN=1 also removes *running* cdbgt-* / cdbg-test=1 containers
 # (CI does this; on a shared dev machine only stopped leftovers are removed so
@@ -244,9 +246,14 @@ clean_stale() {
 }
 
 # ---------------------------------------------------------------- main
-log "setup-runtimes: start"
-ensure_packages
-ensure_rust
+phase="${1:-all}"
+case "$phase" in all|--toolchain|--runtimes) ;; *) die "usage: $0 [--toolchain|--runtimes]" ;; esac
+log "setup-runtimes ${phase#--}: start"
+if [ "$phase" != --runtimes ]; then
+  ensure_packages
+  ensure_rust
+fi
+[ "$phase" = --toolchain ] && { log "setup-runtimes toolchain: done"; exit 0; }
 KEY="$(rootfs_key)"
 build_tarballs
 start_dockerd
@@ -257,4 +264,4 @@ import_into podman podman
 import_into podman-rootless "$here/fixtures.sh" podman-rootless-cli
 import_ctr
 clean_stale
-log "setup-runtimes: done"
+log "setup-runtimes ${phase#--}: done"
