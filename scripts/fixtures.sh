@@ -400,9 +400,12 @@ cmd_stop() {
   return 0
 }
 
-# gc ALL: remove leftovers (cdbgt-* names or label cdbg-test=1); running ones only if ALL=1.
+# gc ALL: remove leftovers (cdbgt-* names or label cdbg-test=1). With ALL=1
+# (CI) everything; otherwise only exited/dead ones and "running" ones whose
+# init process is gone (after a kill -9 of the daemons), never "created" ones
+# (another test may be about to start them).
 cmd_gc() {
-  local all="${1:-0}" id st name ns cli
+  local all="${1:-0}" id st name ns cli pid
   [ "$all" = all ] && all=1
   for cli in dk dk2 pm pmrl; do
     case "$cli" in
@@ -415,9 +418,15 @@ cmd_gc() {
       "$cli" ps -a --filter name=cdbgt- --format '{{.ID}} {{.State}} {{.Names}}' 2>/dev/null; } \
       | sort -u | while read -r id st name; do
         [ -n "$id" ] || continue
-        if [ "$all" = 1 ] || [ "$st" != running ]; then
-          echo "gc: $cli rm $name ($st)" >&2; "$cli" rm -f "$id" >/dev/null 2>&1 || true
-        fi
+        case "$st" in
+          running|paused|stopping)
+            pid="$("$cli" inspect -f '{{.State.Pid}}' "$id" 2>/dev/null || true)"
+            if pid_alive "$pid" && [ "$all" != 1 ]; then continue; fi ;;
+          created|configured|initialized) [ "$all" = 1 ] || continue ;;
+        esac
+        echo "gc: $cli rm $name ($st)" >&2
+        case "$cli" in pm|pmrl) "$cli" rm -f -t 0 "$id" >/dev/null 2>&1 || true ;;
+          *) "$cli" rm -f "$id" >/dev/null 2>&1 || true ;; esac
       done
   done
   if ctr_ok; then

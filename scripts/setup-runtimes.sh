@@ -180,6 +180,19 @@ events_logger = \"file\"
   printf '%s' "$body" >"$rl_home/.config/containers/containers.conf"
   printf '# cdbg-ci\n[storage]\ndriver = "vfs"\n' >"$rl_home/.config/containers/storage.conf"
   chown -R "$uid:$uid" "$rl_home/.config"
+  # After a kill -9 of everything, rootless podman refuses to run ("invalid
+  # internal status ... could not find any running process") until migrated.
+  if ! timeout 60 "$here/fixtures.sh" podman-rootless-cli info >/dev/null 2>&1; then
+    warn "rootless podman not usable: podman system migrate"
+    timeout 60 "$here/fixtures.sh" podman-rootless-cli system migrate >&2 || true
+    timeout 60 "$here/fixtures.sh" podman-rootless-cli info >/dev/null \
+      || die "rootless podman still not usable after podman system migrate"
+  fi
+  if ! timeout 60 podman info >/dev/null 2>&1; then
+    warn "rootful podman not usable: podman system migrate"
+    timeout 60 podman system migrate >&2 || true
+    timeout 60 podman info >/dev/null || die "rootful podman still not usable after podman system migrate"
+  fi
 }
 
 # ---------------------------------------------------------------- images
