@@ -400,12 +400,12 @@ cmd_stop() {
   return 0
 }
 
-# gc ALL: remove leftovers (cdbgt-* names or label cdbg-test=1). With ALL=1
-# (CI) everything; otherwise only exited/dead ones and "running" ones whose
-# init process is gone (after a kill -9 of the daemons), never "created" ones
-# (another test may be about to start them).
+# gc [all]: remove leftovers (cdbgt-* names or label cdbg-test=1). With "all"
+# (CI, where every earlier process was killed) every one of them; without it
+# only exited/dead/stopped ones. Never run "all" on a machine where someone
+# else's tests are running.
 cmd_gc() {
-  local all="${1:-0}" id st name ns cli pid
+  local all="${1:-0}" id st name ns cli
   [ "$all" = all ] && all=1
   for cli in dk dk2 pm pmrl; do
     case "$cli" in
@@ -414,15 +414,16 @@ cmd_gc() {
       pm) command -v podman >/dev/null || continue ;;
       pmrl) id "$CDBG_RL_USER" >/dev/null 2>&1 || continue ;;
     esac
-    { "$cli" ps -a --filter label=cdbg-test=1 --format '{{.ID}} {{.State}} {{.Names}}' 2>/dev/null
-      "$cli" ps -a --filter name=cdbgt- --format '{{.ID}} {{.State}} {{.Names}}' 2>/dev/null; } \
-      | sort -u | while read -r id st name; do
+    # docker's {{.State}} is one word ("running"); podman 4.3's is the human
+    # status ("Up 2 minutes ago", "Exited (0) ...", "Created"): use its first word.
+    { "$cli" ps -a --filter label=cdbg-test=1 --format '{{.ID}} {{.Names}} {{.State}}' 2>/dev/null
+      "$cli" ps -a --filter name=cdbgt- --format '{{.ID}} {{.Names}} {{.State}}' 2>/dev/null; } \
+      | sort -u | while read -r id name st _; do
         [ -n "$id" ] || continue
+        st="$(printf '%s' "$st" | tr '[:upper:]' '[:lower:]')"
         case "$st" in
-          running|paused|stopping)
-            pid="$("$cli" inspect -f '{{.State.Pid}}' "$id" 2>/dev/null || true)"
-            if pid_alive "$pid" && [ "$all" != 1 ]; then continue; fi ;;
-          created|configured|initialized) [ "$all" = 1 ] || continue ;;
+          exited|dead|stopped) ;;
+          *) [ "$all" = 1 ] || continue ;;
         esac
         echo "gc: $cli rm $name ($st)" >&2
         case "$cli" in pm|pmrl) "$cli" rm -f -t 0 "$id" >/dev/null 2>&1 || true ;;
@@ -437,7 +438,7 @@ cmd_gc() {
           ctr -n "$ns" containers info "$id" 2>/dev/null | jq -e '.Labels["cdbg-test"]=="1"' >/dev/null || continue ;;
         esac
         st="$(ctr -n "$ns" tasks ls 2>/dev/null | awk -v id="$id" '$1==id {print $3}')"
-        if [ "$all" = 1 ] || [ "$st" != RUNNING ]; then
+        if [ "$all" = 1 ] || [ "$st" = STOPPED ]; then
           echo "gc: ctr -n $ns rm $id (${st:-no task})" >&2; ctr_rm "$ns" "$id"
         fi
       done
@@ -446,20 +447,20 @@ cmd_gc() {
   if command -v runc >/dev/null; then
     runc list -f json 2>/dev/null | jq -r '.[]? | "\(.id) \(.status)"' | while read -r id st; do
       case "$id" in cdbgt-*) ;; *) continue ;; esac
-      if [ "$all" = 1 ] || [ "$st" != running ]; then echo "gc: runc rm $id ($st)" >&2; runc_stop "$id"; fi
+      if [ "$all" = 1 ] || [ "$st" = stopped ]; then echo "gc: runc rm $id ($st)" >&2; runc_stop "$id"; fi
     done
   fi
   if command -v lxc-ls >/dev/null; then
     lxc-ls -1 2>/dev/null | while read -r name; do
       case "$name" in cdbgt-*) ;; *) continue ;; esac
       st="$(lxc-info -n "$name" -s -H 2>/dev/null || true)"
-      if [ "$all" = 1 ] || [ "$st" != RUNNING ]; then echo "gc: lxc rm $name ($st)" >&2; lxc_stop "$name"; fi
+      if [ "$all" = 1 ]; then echo "gc: lxc rm $name ($st)" >&2; lxc_stop "$name"; fi
     done
   fi
   for d in "$FIX_DIR"/nspawn/*/; do
     [ -d "$d" ] || continue
     name="$(basename "$d")"
-    if [ "$all" = 1 ] || ! pidfile_alive "$d/pid"; then echo "gc: nspawn rm $name" >&2; nspawn_stop "$name"; fi
+    if [ "$all" = 1 ] || { [ -s "$d/pid" ] && ! pidfile_alive "$d/pid"; }; then echo "gc: nspawn rm $name" >&2; nspawn_stop "$name"; fi
   done
   return 0
 }

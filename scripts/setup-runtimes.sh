@@ -254,8 +254,13 @@ import_ctr() {
 
 # ---------------------------------------------------------------- stale containers
 clean_stale() {
-  local all="${CDBG_CI_CLEAN:-0}"
-  "$here/fixtures.sh" gc "$all" || warn "cleaning stale containers reported errors"
+  if [ "${CDBG_CI_CLEAN:-0}" = 1 ]; then
+    log "removing every leftover test container (CDBG_CI_CLEAN=1)"
+    "$here/fixtures.sh" gc all || warn "cleaning stale containers reported errors"
+  else
+    # A shared dev machine: other people's fixtures may be running right now.
+    log "not removing leftover containers (set CDBG_CI_CLEAN=1, or run scripts/fixtures.sh gc [all])"
+  fi
 }
 
 # ---------------------------------------------------------------- main
