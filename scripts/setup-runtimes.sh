@@ -24,7 +24,7 @@ mkdir -p "$CDBG_LOG_DIR" "$CDBG_CACHE_DIR" "$CDBG_RUN_DIR" /etc/cdbg-ci
 ensure_packages() {
   local missing=() p sysd
   for p in docker.io busybox-static podman runc containerd jq tmux uidmap iproute2 \
-           util-linux procps gcc libc6-dev binutils iptables git curl ca-certificates; do
+           util-linux procps gcc libc6-dev binutils iptables git ca-certificates; do
     pkg_installed "$p" || missing+=("$p")
   done
   if [ ${#missing[@]} -gt 0 ]; then
@@ -45,20 +45,22 @@ ensure_packages() {
 }
 
 # ---------------------------------------------------------------- rust
+# The machines come with one rustup toolchain (cargo, rustc, rustfmt, clippy);
+# no other toolchain can be downloaded, so a missing piece is reported, and a
+# missing musl target only makes the build fall back to the glibc target.
 ensure_rust() {
-  if ! command -v cargo >/dev/null 2>&1; then
-    log "installing rustup (stable, minimal profile)"
-    curl --proto '=https' --tlsv1.2 -sSf --retry 5 https://sh.rustup.rs -o "$CDBG_CACHE_DIR/rustup-init.sh"
-    sh "$CDBG_CACHE_DIR/rustup-init.sh" -y --profile minimal --default-toolchain stable >&2
-  fi
-  local comps
-  comps="$(rustup component list --installed 2>/dev/null || true)"
-  for c in rustfmt clippy; do
-    grep -q "^$c" <<<"$comps" || retry 3 rustup component add "$c" >&2 || warn "rustup component add $c failed"
+  command -v cargo >/dev/null 2>&1 && command -v rustc >/dev/null 2>&1 \
+    || die "cargo/rustc not found (looked in PATH=$PATH); install Rust with rustup"
+  local c
+  for c in rustfmt cargo-clippy; do
+    command -v "$c" >/dev/null 2>&1 || {
+      warn "$c missing: rustup component add ${c#cargo-}"
+      timeout 300 rustup component add "${c#cargo-}" >&2 || die "cannot install the Rust component ${c#cargo-}"
+    }
   done
   if [ "$(cdbg_target)" != x86_64-unknown-linux-musl ]; then
     log "rustup target add x86_64-unknown-linux-musl"
-    retry 2 rustup target add x86_64-unknown-linux-musl >&2 \
+    timeout 300 rustup target add x86_64-unknown-linux-musl >&2 \
       || warn "musl target unavailable: building for x86_64-unknown-linux-gnu (+crt-static)"
   fi
   log "rust: $(rustc --version), target $(cdbg_target)"
