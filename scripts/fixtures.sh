@@ -13,8 +13,8 @@
 #                                                 (with "all", running ones too)
 #
 # RUNTIME: docker docker2 podman podman-rootless ctr k8s runc lxc nspawn
-# KIND:    bb (busybox image, init = sleep) | scratch (one static /pause program)
-#          lxc and nspawn: bb only.
+# KIND:    bb (busybox image, init = sleep; lxc: busybox init) | scratch (one
+#          static /pause program; nspawn adds an empty /usr, which it requires)
 #
 # Naming and layout (what the tests can rely on):
 #   docker, docker2, podman, podman-rootless: container name NAME, images
@@ -31,8 +31,10 @@
 #     CRI annotations io.kubernetes.cri.*; app joins the sandbox's net, ipc, uts ns.
 #     The printed PID is the APP container's init.
 #   runc: container ID NAME, bundle /run/cdbgt/bundles/NAME, state /run/runc.
-#   lxc: container NAME (busybox template, no network, unconfined); init = busybox init.
-#   nspawn: machine NAME, rootfs /run/cdbgt/nspawn/NAME/rootfs, init = sleep.
+#   lxc: container NAME in /var/lib/lxc (bb: busybox template, init = busybox
+#     init; scratch: hand-written config, lxc.init.cmd /pause), no network, unconfined.
+#   nspawn: machine NAME, rootfs /run/cdbgt/nspawn/NAME/rootfs, init = sleep or pause;
+#     supervisor PID in /run/cdbgt/nspawn/NAME/pid.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=lib.sh
@@ -83,10 +85,7 @@ descendant_init() {
   local root="$1" p
   local -A kids=()
   local queue=("$root")
-  while read -r p pp; do kids[$pp]+="$p "; done < <(
-    for s in /proc/[0-9]*/stat; do
-      sed -nE 's/^([0-9]+) .*\) . ([0-9]+) .*/\1 \2/p' "$s" 2>/dev/null
-    done)
+  while read -r p pp; do kids[$pp]+="$p "; done < <(ps -e -o pid=,ppid=)
   while [ ${#queue[@]} -gt 0 ]; do
     p="${queue[0]}"; queue=("${queue[@]:1}")
     if [ "$p" != "$root" ] && nspid_is_init "$p"; then echo "$p"; return 0; fi
@@ -280,18 +279,39 @@ runc_stop() {
 
 # ---------------------------------------------------------------- lxc
 lxc_start() { # KIND NAME
-  local kind="$1" name="$2" conf
-  [ "$kind" = bb ] || fail "lxc fixtures support KIND bb only"
+  local kind="$1" name="$2" conf want=init
   lxc_stop "$name"
   mkdir -p "$FIX_DIR"
-  conf="$FIX_DIR/lxc-$name.conf"
-  printf 'lxc.net.0.type = empty\nlxc.apparmor.profile = unconfined\n' >"$conf"
-  lxc-create -n "$name" -t busybox -f "$conf" </dev/null >>"$CDBG_LOG_DIR/lxc-$name.log" 2>&1 \
-    || { tail -5 "$CDBG_LOG_DIR/lxc-$name.log" >&2; fail "lxc-create $name failed"; }
+  if [ "$kind" = bb ]; then
+    # The busybox template (offline): busybox init, host /lib and /usr/lib bound read-only.
+    conf="$FIX_DIR/lxc-$name.conf"
+    printf 'lxc.net.0.type = empty\nlxc.apparmor.profile = unconfined\n' >"$conf"
+    lxc-create -n "$name" -t busybox -f "$conf" </dev/null >>"$CDBG_LOG_DIR/lxc-$name.log" 2>&1 \
+      || { tail -5 "$CDBG_LOG_DIR/lxc-$name.log" >&2; fail "lxc-create $name failed"; }
+  else
+    # No template makes a scratch container: write the container by hand.
+    need_setup
+    local d="/var/lib/lxc/$name"
+    mkdir -p "$d/rootfs"
+    tar -C "$d/rootfs" -xf "$(tarball scratch)"
+    cat >"$d/config" <<CONF
+# cdbg scratch fixture (written by scripts/fixtures.sh)
+lxc.uts.name = $name
+lxc.rootfs.path = dir:$d/rootfs
+lxc.init.cmd = /pause
+lxc.net.0.type = empty
+lxc.apparmor.profile = unconfined
+lxc.autodev = 1
+lxc.tty.max = 0
+lxc.pty.max = 1
+lxc.cap.drop = sys_module mac_admin mac_override sys_time
+CONF
+    want=pause
+  fi
   lxc-start -n "$name" -d -L "$CDBG_LOG_DIR/lxc-$name.console" -o "$CDBG_LOG_DIR/lxc-$name.log" \
     </dev/null >>"$CDBG_LOG_DIR/lxc-$name.log" 2>&1 \
     || { tail -5 "$CDBG_LOG_DIR/lxc-$name.log" >&2; fail "lxc-start $name failed"; }
-  wait_init "lxc-info -n '$name' -p -H" init
+  wait_init "lxc-info -n '$name' -p -H" "$want"
 }
 lxc_stop() {
   if lxc-info -n "$1" >/dev/null 2>&1; then
@@ -303,17 +323,18 @@ lxc_stop() {
 
 # ---------------------------------------------------------------- systemd-nspawn
 nspawn_start() { # KIND NAME
-  local kind="$1" name="$2" d="$FIX_DIR/nspawn/$2" pid
-  [ "$kind" = bb ] || fail "nspawn fixtures support KIND bb only"
+  local kind="$1" name="$2" d="$FIX_DIR/nspawn/$2" pid cmd
   need_setup
   nspawn_stop "$name"
   mkdir -p "$d/rootfs"
-  tar -C "$d/rootfs" -xf "$(tarball bb)"
+  tar -C "$d/rootfs" -xf "$(tarball "$kind")"
+  if [ "$kind" = bb ]; then cmd=(/bin/sleep "$LONG_SLEEP")
+  else cmd=(/pause); mkdir -p "$d/rootfs/usr"; fi  # nspawn refuses a tree without /usr
   setsid systemd-nspawn --register=no --keep-unit --console=pipe -q -M "$name" -D "$d/rootfs" \
-    /bin/sleep "$LONG_SLEEP" </dev/null >>"$CDBG_LOG_DIR/nspawn-$name.log" 2>&1 &
+    "${cmd[@]}" </dev/null >>"$CDBG_LOG_DIR/nspawn-$name.log" 2>&1 &
   pid=$!
   echo "$pid" >"$d/pid"
-  wait_init "descendant_init $pid" sleep \
+  wait_init "descendant_init $pid" "$(init_comm "$kind")" \
     || { tail -5 "$CDBG_LOG_DIR/nspawn-$name.log" >&2; fail "systemd-nspawn $name did not start"; }
 }
 nspawn_stop() {
