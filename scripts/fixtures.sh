@@ -46,6 +46,14 @@ TARS="$CDBG_CACHE_DIR"
 
 fail() { printf 'fixtures.sh: %s\n' "$*" >&2; exit 1; }
 
+# locked NAME CMD...: run CMD under an exclusive lock (tests start fixtures in
+# parallel; daemon start-up and image imports must not race).
+locked() {
+  local name="$1"; shift
+  mkdir -p "$CDBG_RUN_DIR"
+  ( flock -w 300 9 || fail "timeout waiting for lock $name"; "$@" ) 9>"$CDBG_RUN_DIR/$name.lock"
+}
+
 usage() {
   sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
@@ -221,7 +229,7 @@ poduid() { local h; h="$(hexid "$1/pod")"; echo "${h:0:8}-${h:8:4}-${h:12:4}-${h
 k8s_start() { # KIND NAME
   local kind="$1" name="$2" sid cid uid spid cg
   sid="$(hexid "$name/sandbox")"; cid="$(hexid "$name/app")"; uid="$(poduid "$name")"
-  ctr_images k8s.io
+  locked images-ctr-k8s ctr_images k8s.io
   k8s_stop "$name"
   cg="/kubepods/besteffort/pod$uid"
   # ctr copies --label values into the OCI annotations too, so only cdbg-test=1
@@ -355,7 +363,7 @@ nspawn_stop() {
 cmd_check() {
   case "$1" in
     docker) timeout 10 "$CDBG_DOCKER" info >/dev/null 2>&1 ;;
-    docker2) command -v dockerd >/dev/null && docker2_up ;;
+    docker2) command -v dockerd >/dev/null && locked docker2 docker2_up ;;
     podman) command -v podman >/dev/null && timeout 30 podman info >/dev/null 2>&1 ;;
     podman-rootless) id "$CDBG_RL_USER" >/dev/null 2>&1 && timeout 30 pmrl info >/dev/null 2>&1 ;;
     ctr|k8s) ctr_ok ;;
@@ -374,22 +382,22 @@ cmd_start() {
   case "$rt" in
     docker)
       timeout 10 "$CDBG_DOCKER" info >/dev/null 2>&1 || fail "docker is not usable (run scripts/setup-runtimes.sh)"
-      docker_images dk
+      locked images-docker docker_images dk
       docker_like_start dk "$kind" "$name" ;;
     docker2)
-      docker2_up; docker_images dk2
+      locked docker2 docker2_up; locked images-docker2 docker_images dk2
       docker_like_start dk2 "$kind" "$name" ;;
     podman)
-      docker_images pm
+      locked images-podman docker_images pm
       # shellcheck disable=SC2046
       docker_like_start pm "$kind" "$name" --runtime runc $(podman_ulimits) ;;
     podman-rootless)
-      docker_images pmrl
+      locked images-podman-rootless docker_images pmrl
       # shellcheck disable=SC2046
       docker_like_start pmrl "$kind" "$name" --runtime runc --network none $(podman_ulimits) ;;
     ctr)
       ctr_ok || fail "containerd is not usable at $CONTAINERD_ADDRESS (run scripts/setup-runtimes.sh)"
-      ctr_images default
+      locked images-ctr-default ctr_images default
       ctr_rm default "$name"
       ctr -n default run -d --null-io --label cdbg-test=1 "$(ctr_ref "$kind")" "$name" >/dev/null \
         || fail "ctr run $name failed"
