@@ -10,6 +10,8 @@ case ":${PATH:-}:" in
 esac
 case ":$PATH:" in *":/usr/sbin:"*) ;; *) export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin" ;; esac
 export DEBIAN_FRONTEND=noninteractive
+# crates.io hiccups must not fail a run.
+export CARGO_NET_RETRY="${CARGO_NET_RETRY:-10}"
 
 # Where things live.
 CDBG_LOG_DIR=/var/log/cdbg-ci
