@@ -1,0 +1,183 @@
+//! Docker: `<data-root>/containers/<id>/config.v2.json` and `hostconfig.json`.
+
+use super::{Container, Record, Runtime, Status};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ConfigV2 {
+    #[serde(rename = "ID")]
+    id: String,
+    #[serde(rename = "Name")]
+    name: String,
+    #[serde(rename = "Path")]
+    path: String,
+    #[serde(rename = "Args")]
+    args: Vec<String>,
+    #[serde(rename = "Config")]
+    config: Config,
+    #[serde(rename = "State")]
+    state: State,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Config {
+    #[serde(rename = "Image")]
+    image: String,
+    #[serde(rename = "User")]
+    user: String,
+    #[serde(rename = "WorkingDir")]
+    working_dir: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct State {
+    #[serde(rename = "Running")]
+    running: bool,
+    #[serde(rename = "Paused")]
+    paused: bool,
+    #[serde(rename = "Pid")]
+    pid: i32,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct HostConfig {
+    #[serde(rename = "CgroupParent")]
+    cgroup_parent: String,
+}
+
+/// Parses a `config.v2.json` (and optionally its `hostconfig.json`).
+pub(crate) fn parse(config: &[u8], hostconfig: Option<&[u8]>) -> Option<Record> {
+    let c: ConfigV2 = serde_json::from_slice(config).ok()?;
+    if c.id.is_empty() {
+        return None;
+    }
+    let parent = hostconfig
+        .and_then(|h| serde_json::from_slice::<HostConfig>(h).ok())
+        .map(|h| h.cgroup_parent)
+        .filter(|p| !p.is_empty());
+    let mut command = c.path.clone();
+    for a in &c.args {
+        command.push(' ');
+        command.push_str(a);
+    }
+    let non_empty = |s: String| (!s.is_empty()).then_some(s);
+    let mut r = Record::new(Container {
+        runtime: Runtime::Docker,
+        id: c.id.clone(),
+        name: non_empty(c.name.trim_start_matches('/').to_string()),
+        image: non_empty(c.config.image),
+        command: non_empty(command),
+        user: non_empty(c.config.user),
+        workdir: non_empty(c.config.working_dir),
+        ..Container::blank(Runtime::Docker)
+    });
+    r.claims_running = c.state.running;
+    if c.state.running && c.state.paused {
+        r.claimed_status = Some(Status::Paused);
+    }
+    r.rec_pid = (c.state.pid > 0).then_some(c.state.pid);
+    // With --cgroup-parent the cgroup is PARENT/<id> (cgroupfs driver) or
+    // PARENT-SLICE/docker-<id>.scope (systemd driver).
+    if let Some(p) = parent {
+        if p.ends_with(".slice") {
+            r.cgroup_hints.push(format!(
+                "{}/docker-{}.scope",
+                super::cgroup::expand_slice(&p),
+                c.id
+            ));
+        } else {
+            r.cgroup_hints
+                .push(format!("/{}/{}", p.trim_matches('/'), c.id).replace("//", "/"));
+        }
+    }
+    r.id_in_cgroup = true;
+    Some(r)
+}
+
+/// Data roots: the default, /etc/docker/daemon.json's `data-root`, and
+/// every running dockerd's `--data-root`/`-g` (from `dockerd_cmdlines`).
+pub(crate) fn data_roots(dockerd_cmdlines: &[Vec<String>]) -> Vec<PathBuf> {
+    let mut roots = vec![PathBuf::from("/var/lib/docker")];
+    if let Ok(b) = std::fs::read("/etc/docker/daemon.json") {
+        if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&b) {
+            if let Some(s) = v.get("data-root").and_then(|x| x.as_str()) {
+                roots.push(PathBuf::from(s));
+            }
+        }
+    }
+    for argv in dockerd_cmdlines {
+        if let Some(r) = data_root_from_argv(argv) {
+            roots.push(PathBuf::from(r));
+        }
+    }
+    let mut seen = Vec::new();
+    roots.retain(|r| {
+        let k = std::fs::canonicalize(r).unwrap_or_else(|_| r.clone());
+        if seen.contains(&k) {
+            false
+        } else {
+            seen.push(k);
+            true
+        }
+    });
+    roots
+}
+
+/// `--data-root X`, `--data-root=X`, `-g X`, `--graph X` from a dockerd argv.
+pub(crate) fn data_root_from_argv(argv: &[String]) -> Option<String> {
+    let mut it = argv.iter().skip(1);
+    while let Some(a) = it.next() {
+        for flag in ["--data-root", "--graph", "-g"] {
+            if a == flag {
+                return it.next().cloned();
+            }
+            if let Some(v) = a.strip_prefix(flag).and_then(|r| r.strip_prefix('=')) {
+                return Some(v.to_string());
+            }
+        }
+    }
+    None
+}
+
+/// Reads every container of one data root.
+pub(crate) fn scan(root: &Path, out: &mut Vec<Record>) {
+    let Ok(rd) = std::fs::read_dir(root.join("containers")) else {
+        return;
+    };
+    for e in rd.flatten() {
+        let dir = e.path();
+        let Ok(cfg) = std::fs::read(dir.join("config.v2.json")) else {
+            continue;
+        };
+        let host = std::fs::read(dir.join("hostconfig.json")).ok();
+        if let Some(mut r) = parse(&cfg, host.as_deref()) {
+            r.source = Some(dir.display().to_string());
+            out.push(r);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn argv_data_root() {
+        let v = |s: &str| s.split(' ').map(String::from).collect::<Vec<_>>();
+        assert_eq!(
+            data_root_from_argv(&v("dockerd --data-root /x -H unix:///y")),
+            Some("/x".into())
+        );
+        assert_eq!(
+            data_root_from_argv(&v("dockerd --data-root=/z")),
+            Some("/z".into())
+        );
+        assert_eq!(data_root_from_argv(&v("dockerd -g /g")), Some("/g".into()));
+        assert_eq!(data_root_from_argv(&v("dockerd --debug")), None);
+    }
+}
