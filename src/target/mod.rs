@@ -28,6 +28,8 @@ mod podman;
 mod procfs;
 mod resolve;
 mod runc;
+#[cfg(test)]
+mod samples_tests;
 mod scan;
 
 pub use output::{print_table, to_json};

@@ -53,6 +53,8 @@ pub(crate) fn parse_state(b: &[u8]) -> Option<Record> {
     r.rec_pid = (s.init_process_pid > 0).then_some(s.init_process_pid);
     r.rec_start = num(&s.init_process_start);
     r.claims_running = r.rec_pid.is_some();
+    // Without a cgroups path runc uses /<id>.
+    r.id_in_cgroup = true;
     let cg = &s.config.cgroups;
     if !cg.path.is_empty() {
         r.cgroup_hints.push(cgroup::normalize_oci_path(&cg.path));
@@ -104,6 +106,7 @@ pub(crate) fn parse_crun_status(id: &str, b: &[u8]) -> Option<Record> {
     r.rec_pid = (s.pid > 0).then_some(s.pid);
     r.rec_start = num(&s.start);
     r.claims_running = r.rec_pid.is_some();
+    r.id_in_cgroup = true;
     if !s.cgroup_path.is_empty() {
         r.cgroup_hints
             .push(cgroup::normalize_oci_path(&s.cgroup_path));
