@@ -407,3 +407,44 @@ fn dockerd_frozen_rescue() {
         "resolve took {during:?} with dockerd frozen vs {healthy:?} healthy"
     );
 }
+
+/// Timing of the library calls for scripts/bench-ls.sh (not a test: run
+/// with --ignored; needs CDBG_BENCH_NAME and CDBG_BENCH_PID).
+#[test]
+#[ignore]
+fn bench_library() {
+    let name = std::env::var("CDBG_BENCH_NAME").expect("CDBG_BENCH_NAME");
+    let pid: i32 = std::env::var("CDBG_BENCH_PID").unwrap().parse().unwrap();
+    let runs: usize = std::env::var("CDBG_BENCH_RUNS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(21);
+    let median = |f: &mut dyn FnMut()| {
+        let mut v: Vec<Duration> = (0..runs)
+            .map(|_| {
+                let t = Instant::now();
+                f();
+                t.elapsed()
+            })
+            .collect();
+        v.sort();
+        v[runs / 2]
+    };
+    let n = list(false, None).len();
+    println!("list: {n} containers");
+    let l = median(&mut || {
+        let mut out = Vec::new();
+        cdbg::target::print_table(&list(false, None), &mut out).unwrap();
+    });
+    println!("median list + table: {:.1} ms", l.as_secs_f64() * 1e3);
+    let r = median(&mut || assert_eq!(by_text(&name).unwrap().pid, Some(pid)));
+    println!("median resolve NAME: {:.2} ms", r.as_secs_f64() * 1e3);
+    let p = median(&mut || {
+        resolve(&Query {
+            pid: Some(pid),
+            ..Query::default()
+        })
+        .unwrap();
+    });
+    println!("median resolve --pid: {:.2} ms", p.as_secs_f64() * 1e3);
+}

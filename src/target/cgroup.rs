@@ -19,7 +19,7 @@ pub(crate) struct Line<'a> {
 }
 
 /// Splits `/proc/PID/cgroup` into lines.
-pub(crate) fn lines(s: &str) -> impl Iterator<Item = Line<'_>> {
+pub(crate) fn lines(s: &str) -> impl Iterator<Item = Line<'_>> + Clone {
     s.lines().filter_map(|l| {
         let mut it = l.splitn(3, ':');
         let id = it.next()?;
@@ -51,20 +51,6 @@ pub(crate) fn main_path(s: &str) -> Option<&str> {
         }
     }
     v2.filter(|p| *p != "/").or(fallback).or(v2)
-}
-
-/// The path of the line carrying `controller` (v1), if any.
-pub(crate) fn controller_path<'a>(s: &'a str, controller: &str) -> Option<&'a str> {
-    lines(s)
-        .find(|l| l.controllers.split(',').any(|c| c == controller))
-        .map(|l| l.path)
-}
-
-/// The path of the `0::` line, if any.
-pub(crate) fn v2_path(s: &str) -> Option<&str> {
-    lines(s)
-        .find(|l| l.id == "0" && l.controllers.is_empty())
-        .map(|l| l.path)
 }
 
 /// A container recognised from its cgroup path alone.
@@ -288,6 +274,11 @@ pub(crate) fn expand_slice(slice: &str) -> String {
 /// Where the cgroup v2 hierarchy is mounted: `/sys/fs/cgroup` on a pure
 /// v2 host, `/sys/fs/cgroup/unified` on a hybrid one.
 pub(crate) fn v2_root() -> Option<PathBuf> {
+    static ROOT: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    ROOT.get_or_init(find_v2_root).clone()
+}
+
+fn find_v2_root() -> Option<PathBuf> {
     let root = Path::new(CGROUP_ROOT);
     if root.join("cgroup.controllers").exists() {
         return Some(root.to_path_buf());
@@ -296,26 +287,23 @@ pub(crate) fn v2_root() -> Option<PathBuf> {
     u.join("cgroup.procs").exists().then_some(u)
 }
 
-/// Freezer state of a cgroup whose `/proc/PID/cgroup` content is `file`:
-/// v1 `freezer.state` FROZEN (or FREEZING), else v2 `cgroup.events`
-/// `frozen 1` (or `cgroup.freeze` 1).
-pub(crate) fn is_frozen(file: &str) -> bool {
-    if let Some(p) = controller_path(file, "freezer") {
-        let f = format!("{CGROUP_ROOT}/freezer{p}/freezer.state");
-        if let Ok(s) = std::fs::read_to_string(f) {
-            let s = s.trim();
-            if s == "FROZEN" || s == "FREEZING" {
-                return true;
-            }
-        }
+/// Freezer state of the container cgroup `path`: v1 `freezer.state`
+/// FROZEN/FREEZING where the v1 freezer hierarchy has that cgroup (runtimes
+/// use the same path in every hierarchy), else v2 `cgroup.events`
+/// `frozen 1`.
+pub(crate) fn is_frozen_path(path: &str) -> bool {
+    let rel = path.trim_start_matches('/');
+    if rel.is_empty() {
+        return false;
     }
-    if let (Some(p), Some(root)) = (v2_path(file), v2_root()) {
-        let dir = root.join(p.trim_start_matches('/'));
-        if let Ok(s) = std::fs::read_to_string(dir.join("cgroup.events")) {
+    let v1 = Path::new(CGROUP_ROOT).join("freezer").join(rel);
+    if let Ok(s) = std::fs::read_to_string(v1.join("freezer.state")) {
+        let s = s.trim();
+        return s == "FROZEN" || s == "FREEZING";
+    }
+    if let Some(root) = v2_root() {
+        if let Ok(s) = std::fs::read_to_string(root.join(rel).join("cgroup.events")) {
             return s.lines().any(|l| l.trim() == "frozen 1");
-        }
-        if let Ok(s) = std::fs::read_to_string(dir.join("cgroup.freeze")) {
-            return s.trim() == "1";
         }
     }
     false
@@ -510,9 +498,8 @@ mod tests {
     fn file_lines() {
         let f =
             "12:freezer:/docker/x\n1:name=systemd:/docker/x\n0::/system.slice/containerd.service\n";
-        assert_eq!(controller_path(f, "freezer"), Some("/docker/x"));
-        assert_eq!(controller_path(f, "memory"), None);
-        assert_eq!(v2_path(f), Some("/system.slice/containerd.service"));
+        assert_eq!(lines(f).count(), 3);
+        assert_eq!(lines(f).next().unwrap().controllers, "freezer");
         assert_eq!(main_path(f), Some("/system.slice/containerd.service"));
         assert_eq!(main_path("0::/\n"), Some("/"));
         let d = format!("1:name=systemd:/\n0::/system.slice/docker-{ID}.scope\n");

@@ -216,20 +216,28 @@ impl Index {
             .copied()
     }
 
-    /// Maps the content of a `/proc/PID/cgroup` file to a container:
-    /// runtime patterns first, then recorded cgroup paths (and their
-    /// parents, for sub-cgroups), then an ID as the last path component.
+    /// Maps the content of a `/proc/PID/cgroup` file to a container.
     pub(crate) fn classify(&self, file: &str) -> Option<Target> {
-        for l in cgroup::lines(file) {
-            if let Some(h) = cgroup::classify(l.path) {
+        self.classify_paths(cgroup::lines(file).map(|l| l.path))
+    }
+
+    /// Maps cgroup paths (of one process) to a container: runtime patterns
+    /// first, then recorded cgroup paths (and their parents, for
+    /// sub-cgroups), then an ID as a path component.
+    pub(crate) fn classify_paths<'p>(
+        &self,
+        paths: impl Iterator<Item = &'p str> + Clone,
+    ) -> Option<Target> {
+        for p in paths.clone() {
+            if let Some(h) = cgroup::classify(p) {
                 return Some(match self.hit_record(&h) {
                     Some(i) => Target::Rec(i, h.cgroup),
                     None => Target::Hit(h),
                 });
             }
         }
-        for l in cgroup::lines(file) {
-            let mut p = l.path;
+        for path in paths.clone() {
+            let mut p = path;
             while p.len() > 1 {
                 if let Some(&i) = self.by_cgroup.get(p) {
                     return Some(Target::Rec(i, p.to_string()));
@@ -237,8 +245,8 @@ impl Index {
                 p = &p[..p.rfind('/').unwrap_or(0)];
             }
         }
-        for l in cgroup::lines(file) {
-            let comps: Vec<&str> = l.path.split('/').collect();
+        for path in paths {
+            let comps: Vec<&str> = path.split('/').collect();
             for (n, c) in comps.iter().enumerate().rev() {
                 if c.is_empty() {
                     continue;
@@ -264,15 +272,126 @@ pub(crate) enum Target {
 /// Live processes of one container.
 pub(crate) struct Group {
     pub target: Target,
-    /// Content of a member's /proc/PID/cgroup (for the freezer).
-    pub file: String,
     pub pids: Vec<i32>,
 }
 
-/// One pass over /proc: every process's cgroup file, read once, mapped to
-/// a container. Identical files (every process of one container has the
-/// same) are classified once.
+/// One pass over the host's processes, mapping each to a container.
+///
+/// Where a cgroup hierarchy that holds every process is mounted (v2, or
+/// v1 name=systemd), its directory tree is walked once: each cgroup path
+/// is classified, and only the `cgroup.procs` of cgroups that belong to a
+/// container are read. That gives the same map as reading
+/// `/proc/PID/cgroup` for every process at a fraction of the cost: on
+/// this project's hybrid test hosts one `/proc/PID/cgroup` read costs
+/// ~90 µs (~2 s for 20,000 processes) and reading every cgroup.procs
+/// ~3 µs per process, while listing 1,100 cgroup directories takes a few
+/// ms. On a hybrid host the v2 tree comes first and the name=systemd tree
+/// adds cgroups that exist only in v1 (subtrees v2 also has are pruned; a
+/// container a runtime placed only below those is still found through its
+/// recorded PID). Without such a hierarchy, `/proc/PID/cgroup` is read for
+/// every process.
 pub(crate) fn groups(proc: &mut Proc, ix: &Index) -> Vec<Group> {
+    let mut roots = Vec::new();
+    if let Some(v2) = cgroup::v2_root() {
+        roots.push(v2);
+    }
+    let sd = Path::new(cgroup::CGROUP_ROOT).join("systemd");
+    if sd.join("cgroup.procs").exists() {
+        roots.push(sd);
+    }
+    if roots.is_empty() {
+        return groups_from_proc(proc, ix);
+    }
+    let mut w = Walk {
+        ix,
+        by_target: HashMap::new(),
+        groups: Vec::new(),
+        claimed: HashSet::new(),
+        seen: HashSet::new(),
+        first: true,
+        me: std::process::id() as i32,
+    };
+    for root in roots {
+        let mut rel = String::new();
+        w.walk(&root, &mut rel, 0);
+        w.claimed
+            .extend(w.groups.iter().flat_map(|g| g.pids.iter().copied()));
+        w.first = false;
+    }
+    w.groups
+}
+
+struct Walk<'a> {
+    ix: &'a Index,
+    by_target: HashMap<Target, usize>,
+    groups: Vec<Group>,
+    /// PIDs an earlier hierarchy already mapped.
+    claimed: HashSet<i32>,
+    /// Cgroup paths of the first hierarchy.
+    seen: HashSet<String>,
+    first: bool,
+    me: i32,
+}
+
+impl Walk<'_> {
+    fn walk(&mut self, dir: &Path, rel: &mut String, depth: u32) {
+        let path = if rel.is_empty() { "/" } else { rel.as_str() };
+        if self.first {
+            self.seen.insert(path.to_string());
+        } else if !rel.is_empty() && self.seen.contains(path) {
+            return;
+        }
+        if !rel.is_empty() {
+            if let Some(t) = self.ix.classify_paths(std::iter::once(path)) {
+                self.add(dir, t);
+            }
+        }
+        if depth >= 32 {
+            return;
+        }
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in rd.flatten() {
+            if !e.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+                continue;
+            }
+            let len = rel.len();
+            rel.push('/');
+            rel.push_str(&e.file_name().to_string_lossy());
+            self.walk(&e.path(), rel, depth + 1);
+            rel.truncate(len);
+        }
+    }
+
+    fn add(&mut self, dir: &Path, t: Target) {
+        let Ok(s) = std::fs::read_to_string(dir.join("cgroup.procs")) else {
+            return;
+        };
+        let mut pids = s
+            .lines()
+            .filter_map(|l| procfs::parse_i32(l.trim().as_bytes()))
+            .filter(|p| *p != self.me && !self.claimed.contains(p))
+            .peekable();
+        if pids.peek().is_none() {
+            return;
+        }
+        let n = self.groups.len();
+        let g = *self.by_target.entry(t.clone()).or_insert(n);
+        if g == n {
+            self.groups.push(Group {
+                target: t,
+                pids: Vec::new(),
+            });
+        }
+        self.groups[g].pids.extend(pids);
+    }
+}
+
+/// The fallback pass: every process's `/proc/PID/cgroup`, read once;
+/// identical files (every process of one container has the same) are
+/// classified once.
+fn groups_from_proc(proc: &mut Proc, ix: &Index) -> Vec<Group> {
     let mut memo: HashMap<Vec<u8>, Option<usize>> = HashMap::new();
     let mut by_target: HashMap<Target, usize> = HashMap::new();
     let mut groups: Vec<Group> = Vec::new();
@@ -294,7 +413,6 @@ pub(crate) fn groups(proc: &mut Proc, ix: &Index) -> Vec<Group> {
             if g == n {
                 groups.push(Group {
                     target: t,
-                    file,
                     pids: Vec::new(),
                 });
             }
@@ -409,12 +527,14 @@ pub(crate) fn make_live(
     cgroup_path: Option<String>,
     claimed: Option<Status>,
 ) {
+    // `file` (a /proc/PID/cgroup content) only when the path is unknown.
     let btime = procfs::boot_time();
     c.pid = Some(pid);
     c.pid_start = Some(start);
     c.started = btime.map(|b| procfs::start_to_time(start, b));
     c.cgroup = cgroup_path.or_else(|| cgroup::main_path(file).map(String::from));
-    c.status = if claimed == Some(Status::Paused) || cgroup::is_frozen(file) {
+    let frozen = c.cgroup.as_deref().is_some_and(cgroup::is_frozen_path);
+    c.status = if claimed == Some(Status::Paused) || frozen {
         Status::Paused
     } else {
         Status::Running
@@ -477,15 +597,7 @@ fn nspawn_payload(proc: &mut Proc, g: &Group, cg: &str) -> Vec<Container> {
             image: dir,
             ..Container::blank(Runtime::Nspawn)
         };
-        make_live(
-            proc,
-            &mut c,
-            pid,
-            st.start,
-            &g.file,
-            Some(cg.to_string()),
-            None,
-        );
+        make_live(proc, &mut c, pid, st.start, "", Some(cg.to_string()), None);
         out.push(c);
     }
     out
@@ -538,15 +650,7 @@ pub(crate) fn world(o: Opts) -> (Vec<Record>, Vec<Container>) {
                 };
                 let claimed = r.claimed_status;
                 let mut c = recs[*i].c.clone();
-                make_live(
-                    &mut proc,
-                    &mut c,
-                    pid,
-                    start,
-                    &g.file,
-                    Some(cg.clone()),
-                    claimed,
-                );
+                make_live(&mut proc, &mut c, pid, start, "", Some(cg.clone()), claimed);
                 if finish_live(&mut proc, &mut c) {
                     recs[*i].c = c;
                     live[*i] = true;
@@ -569,7 +673,7 @@ pub(crate) fn world(o: Opts) -> (Vec<Record>, Vec<Container>) {
                     &mut c,
                     pid,
                     start,
-                    &g.file,
+                    "",
                     Some(h.cgroup.clone()),
                     None,
                 );
