@@ -1,6 +1,6 @@
 //! Docker: `<data-root>/containers/<id>/config.v2.json` and `hostconfig.json`.
 
-use super::{Container, Record, Runtime, Status};
+use super::{Container, Record, Runtime, Status, Want};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -144,16 +144,24 @@ pub(crate) fn data_root_from_argv(argv: &[String]) -> Option<String> {
     None
 }
 
-/// Reads every container of one data root.
-pub(crate) fn scan(root: &Path, out: &mut Vec<Record>) {
+/// Reads the containers of one data root that `want` asks for (a name is
+/// looked for as `"Name":"/NAME"` in the raw file before parsing).
+pub(crate) fn scan(root: &Path, want: Want, out: &mut Vec<Record>) {
     let Ok(rd) = std::fs::read_dir(root.join("containers")) else {
         return;
     };
     for e in rd.flatten() {
+        let id_hit = want.id(&e.file_name().to_string_lossy());
+        if !id_hit && !want.names() {
+            continue;
+        }
         let dir = e.path();
         let Ok(cfg) = std::fs::read(dir.join("config.v2.json")) else {
             continue;
         };
+        if !id_hit && !want.mentions(&cfg, "\"Name\":\"/") {
+            continue;
+        }
         let host = std::fs::read(dir.join("hostconfig.json")).ok();
         if let Some(mut r) = parse(&cfg, host.as_deref()) {
             r.source = Some(dir.display().to_string());

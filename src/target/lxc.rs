@@ -1,7 +1,7 @@
 //! LXC: `<lxcpath>/<name>/config`; the running state comes from the
 //! cgroup (`lxc.payload.<name>`), LXC keeps no pid file.
 
-use super::{Container, Record, Runtime};
+use super::{Container, Record, Runtime, Want};
 use std::path::{Path, PathBuf};
 
 /// Parses an LXC `config` into a record named `name`.
@@ -56,12 +56,15 @@ pub(crate) fn paths() -> Vec<PathBuf> {
 }
 
 /// Scans one lxcpath.
-pub(crate) fn scan(root: &Path, out: &mut Vec<Record>) {
+pub(crate) fn scan(root: &Path, want: Want, out: &mut Vec<Record>) {
     let Ok(rd) = std::fs::read_dir(root) else {
         return;
     };
     for e in rd.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
+        if !want.id(&name) {
+            continue;
+        }
         if let Ok(s) = std::fs::read_to_string(e.path().join("config")) {
             let mut r = parse_config(&name, &s);
             r.source = Some(e.path().display().to_string());

@@ -266,6 +266,49 @@ pub struct Query {
     pub sandbox: bool,
 }
 
+/// Which runtime state files a scan reads: all of them (`ls`), or only
+/// those that can match a TARGET (resolving stays cheap on a host with
+/// thousands of containers).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Want<'a> {
+    /// Every container.
+    #[default]
+    All,
+    /// Containers whose ID starts with this.
+    Id(&'a str),
+    /// Containers whose ID starts with this or whose state file mentions
+    /// it (a name).
+    IdOrName(&'a str),
+}
+
+impl Want<'_> {
+    /// Whether the container with this ID must be read.
+    pub(crate) fn id(&self, id: &str) -> bool {
+        match self {
+            Want::All => true,
+            Want::Id(t) | Want::IdOrName(t) => id.starts_with(t),
+        }
+    }
+
+    /// Whether a state file (of a container whose ID did not match) must
+    /// be parsed: it mentions the name.
+    pub(crate) fn mentions(&self, raw: &[u8], quoted_prefix: &str) -> bool {
+        match self {
+            Want::All => true,
+            Want::Id(_) => false,
+            Want::IdOrName(t) => {
+                let needle = format!("{quoted_prefix}{t}\"");
+                memchr::memmem::find(raw, needle.as_bytes()).is_some()
+            }
+        }
+    }
+
+    /// Whether any file needs reading to find names (false for `Id`).
+    pub(crate) fn names(&self) -> bool {
+        !matches!(self, Want::Id(_))
+    }
+}
+
 /// A container as read from a runtime's state, before it is matched with
 /// live processes.
 #[derive(Debug, Clone)]

@@ -2,7 +2,7 @@
 //! machined's `/run/systemd/machines/<name>` where present, and the
 //! supervisor's command line (`-M NAME`, `-D DIR`, `-i IMAGE`).
 
-use super::{Container, Record, Runtime};
+use super::{Container, Record, Runtime, Want};
 
 /// Parses a machined state file (`KEY=VALUE` lines).
 pub(crate) fn parse_machine(name: &str, s: &str) -> Option<Record> {
@@ -29,13 +29,13 @@ pub(crate) fn parse_machine(name: &str, s: &str) -> Option<Record> {
 }
 
 /// Reads every machine registered with machined.
-pub(crate) fn scan(out: &mut Vec<Record>) {
+pub(crate) fn scan(want: Want, out: &mut Vec<Record>) {
     let Ok(rd) = std::fs::read_dir("/run/systemd/machines") else {
         return;
     };
     for e in rd.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
-        if name.starts_with("unit:") || name.starts_with("timestamp") {
+        if name.starts_with("unit:") || name.starts_with("timestamp") || !want.id(&name) {
             continue;
         }
         if let Ok(s) = std::fs::read_to_string(e.path()) {

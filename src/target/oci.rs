@@ -1,7 +1,7 @@
 //! OCI runtime bundles (`config.json`): containerd task directories,
 //! Kubernetes CRI annotations (containerd and CRI-O).
 
-use super::{cgroup, Container, Record, Runtime};
+use super::{cgroup, Container, Record, Runtime, Want};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::path::Path;
@@ -169,7 +169,7 @@ pub(crate) fn containerd_task(ns: &str, id: &str, config: &[u8], init_pid: Optio
 /// Scans `<root>/<ns>/<id>/` task directories (containerd's v2 shim
 /// layout). `skip_ns` lists namespaces another scanner owns (Docker's
 /// `moby`).
-pub(crate) fn scan_tasks(root: &Path, skip_ns: &[&str], out: &mut Vec<Record>) {
+pub(crate) fn scan_tasks(root: &Path, skip_ns: &[&str], want: Want, out: &mut Vec<Record>) {
     let Ok(nss) = std::fs::read_dir(root) else {
         return;
     };
@@ -182,6 +182,9 @@ pub(crate) fn scan_tasks(root: &Path, skip_ns: &[&str], out: &mut Vec<Record>) {
             continue;
         };
         for t in ids.flatten() {
+            if !want.id(&t.file_name().to_string_lossy()) {
+                continue;
+            }
             let dir = t.path();
             let Ok(cfg) = std::fs::read(dir.join("config.json")) else {
                 continue;

@@ -2,7 +2,7 @@
 //! `containers.json`, each container's `userdata/config.json` and the
 //! `pidfile` under the run root.
 
-use super::{Container, Record, Runtime};
+use super::{Container, Record, Runtime, Want};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -168,7 +168,7 @@ pub(crate) fn stores() -> Vec<Store> {
 }
 
 /// Reads every `<driver>-containers/containers.json` of a store.
-pub(crate) fn scan(store: &Store, out: &mut Vec<Record>) {
+pub(crate) fn scan(store: &Store, want: Want, out: &mut Vec<Record>) {
     let Ok(rd) = std::fs::read_dir(&store.graph) else {
         return;
     };
@@ -180,7 +180,19 @@ pub(crate) fn scan(store: &Store, out: &mut Vec<Record>) {
         let Ok(b) = std::fs::read(e.path().join("containers.json")) else {
             continue;
         };
+        let needle = match want {
+            Want::All => None,
+            Want::Id(t) | Want::IdOrName(t) => Some(t),
+        };
+        if needle.is_some_and(|t| memchr::memmem::find(&b, t.as_bytes()).is_none()) {
+            continue;
+        }
         for mut r in parse_containers_json(&b) {
+            let name_hit = want.names()
+                && needle.is_some_and(|t| r.c.name.as_deref().is_some_and(|n| n.contains(t)));
+            if !want.id(&r.c.id) && !name_hit {
+                continue;
+            }
             let ud = e.path().join(&r.c.id).join("userdata");
             let run_ud = store.run.join(driver_dir).join(&r.c.id).join("userdata");
             r.rec_pid = read_pid(&run_ud.join("pidfile")).or_else(|| read_pid(&ud.join("pidfile")));

@@ -3,7 +3,7 @@
 use super::cgroup;
 use super::procfs::Proc;
 use super::scan::{self, finish_live, make_live, pick_init, verify_recorded, Index, Opts, Target};
-use super::{short_id, Container, Query, Record, Runtime, Status};
+use super::{short_id, Container, Query, Record, Runtime, Status, Want};
 use std::fmt;
 
 /// Why a TARGET did not lead to exactly one live container. `Display`
@@ -123,6 +123,12 @@ pub fn resolve(q: &Query) -> Result<Container, ResolveError> {
         Opts {
             runtime: rt,
             dockerd_roots: false,
+            // Kubernetes forms need every pod's annotations.
+            want: if body.contains('/') {
+                Want::All
+            } else {
+                Want::IdOrName(body)
+            },
         },
         &mut proc,
     );
@@ -145,6 +151,7 @@ pub fn resolve(q: &Query) -> Result<Container, ResolveError> {
     let (mut all, extra) = scan::world(Opts {
         runtime: rt,
         dockerd_roots: true,
+        want: Want::All,
     });
     for c in extra {
         all.push(Record::new(c));
@@ -248,7 +255,12 @@ pub(crate) fn matches(
             .filter(|&i| sel(&recs[i]) && (sandbox || !recs[i].c.sandbox) && f(&recs[i]))
             .collect()
     };
-    out = pick(&|r| r.c.name.as_deref() == Some(body));
+    // Kubernetes container names repeat across pods: those need the pod
+    // forms (or an ID).
+    out = pick(&|r| {
+        r.c.name.as_deref() == Some(body)
+            && !matches!(r.c.runtime, Runtime::Kubernetes | Runtime::CriO)
+    });
     if out.is_empty() {
         out = pick(&|r| r.c.id == body);
     }
@@ -340,25 +352,49 @@ fn describe_pid(proc: &mut Proc, pid: i32, start: u64) -> Option<Container> {
         return None;
     }
     let file = String::from_utf8_lossy(&proc.buf).into_owned();
-    // Read only the runtime's state when the cgroup names it.
-    let first = Index::new(&[]).classify(&file);
-    let rt = match &first {
-        Some(Target::Hit(h)) => Some(h.runtime),
-        _ => None,
+    // Read only the state of the container the cgroup names (its runtime
+    // and ID, or the last path component as an ID), else everything.
+    let (rt, key) = match Index::new(&[]).classify(&file) {
+        Some(Target::Hit(h)) => (Some(h.runtime), Some(h.key)),
+        _ => (
+            None,
+            cgroup::main_path(&file)
+                .and_then(|p| p.rsplit('/').next())
+                .filter(|k| !k.is_empty())
+                .map(String::from),
+        ),
     };
-    let mut recs = scan::records(
-        Opts {
-            runtime: rt.map(|r| match r {
-                Runtime::Kubernetes => Runtime::Containerd,
-                Runtime::CriO => Runtime::Podman,
-                r => r,
-            }),
-            dockerd_roots: false,
-        },
-        proc,
-    );
-    let ix = Index::new(&recs);
-    let (mut c, cg, claimed) = match ix.classify(&file) {
+    let rt = rt.map(|r| match r {
+        Runtime::Kubernetes => Runtime::Containerd,
+        Runtime::CriO => Runtime::Podman,
+        r => r,
+    });
+    let mut recs = Vec::new();
+    let mut target = None;
+    if let Some(k) = key.as_deref() {
+        recs = scan::records(
+            Opts {
+                runtime: rt,
+                dockerd_roots: false,
+                want: Want::Id(k),
+            },
+            proc,
+        );
+        target = Index::new(&recs).classify(&file);
+    }
+    let at_root = cgroup::main_path(&file).is_none_or(|p| p == "/");
+    if !matches!(target, Some(Target::Rec(..))) && !at_root {
+        recs = scan::records(
+            Opts {
+                runtime: rt,
+                dockerd_roots: false,
+                want: Want::All,
+            },
+            proc,
+        );
+        target = Index::new(&recs).classify(&file);
+    }
+    let (mut c, cg, claimed) = match target {
         Some(Target::Rec(i, cg)) => {
             recs[i].load_spec();
             (recs[i].c.clone(), Some(cg), recs[i].claimed_status)
@@ -539,7 +575,8 @@ mod tests {
         assert_eq!(matches(&mut r, "prod/api/sidecar", None, false), vec![7]);
         assert_eq!(matches(&mut r, "pod/api/api", None, false), vec![6]);
         assert_eq!(matches(&mut r, "prod/api", None, true), Vec::<usize>::new());
-        assert_eq!(matches(&mut r, "app", None, true), vec![4]);
+        assert_eq!(matches(&mut r, "app", None, false), Vec::<usize>::new());
+        assert_eq!(matches(&mut r, "c1", None, true), vec![4]);
     }
 
     #[test]

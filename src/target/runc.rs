@@ -1,7 +1,7 @@
 //! runc (`<root>/<id>/state.json`) and crun (`<root>/<id>/status`) used on
 //! their own, without a higher-level runtime.
 
-use super::{cgroup, Container, Record, Runtime};
+use super::{cgroup, Container, Record, Runtime, Want};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -132,11 +132,14 @@ pub(crate) fn roots() -> (Vec<PathBuf>, Vec<PathBuf>) {
 }
 
 /// Scans one runc root.
-pub(crate) fn scan_runc(root: &Path, out: &mut Vec<Record>) {
+pub(crate) fn scan_runc(root: &Path, want: Want, out: &mut Vec<Record>) {
     let Ok(rd) = std::fs::read_dir(root) else {
         return;
     };
     for e in rd.flatten() {
+        if !want.id(&e.file_name().to_string_lossy()) {
+            continue;
+        }
         if let Ok(b) = std::fs::read(e.path().join("state.json")) {
             if let Some(mut r) = parse_state(&b) {
                 r.source = Some(e.path().display().to_string());
@@ -147,12 +150,15 @@ pub(crate) fn scan_runc(root: &Path, out: &mut Vec<Record>) {
 }
 
 /// Scans one crun root.
-pub(crate) fn scan_crun(root: &Path, out: &mut Vec<Record>) {
+pub(crate) fn scan_crun(root: &Path, want: Want, out: &mut Vec<Record>) {
     let Ok(rd) = std::fs::read_dir(root) else {
         return;
     };
     for e in rd.flatten() {
         let id = e.file_name().to_string_lossy().into_owned();
+        if !want.id(&id) {
+            continue;
+        }
         if let Ok(b) = std::fs::read(e.path().join("status")) {
             if let Some(mut r) = parse_crun_status(&id, &b) {
                 r.source = Some(e.path().display().to_string());

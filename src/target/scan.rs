@@ -2,13 +2,15 @@
 
 use super::cgroup::{self, Hit};
 use super::procfs::{self, Proc};
-use super::{docker, lxc, nspawn, oci, podman, runc, Container, Record, Runtime, Status};
+use super::{docker, lxc, nspawn, oci, podman, runc, Container, Record, Runtime, Status, Want};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 /// Options for reading runtime state.
 #[derive(Clone, Copy, Default)]
-pub(crate) struct Opts {
+pub(crate) struct Opts<'a> {
+    /// Which containers' state to read.
+    pub want: Want<'a>,
     /// Only this runtime's state (see [`Runtime::selects`]).
     pub runtime: Option<Runtime>,
     /// Also ask running dockerds for their `--data-root` (costs a scan of
@@ -16,7 +18,7 @@ pub(crate) struct Opts {
     pub dockerd_roots: bool,
 }
 
-fn want(o: &Opts, rts: &[Runtime]) -> bool {
+fn want(o: &Opts<'_>, rts: &[Runtime]) -> bool {
     match o.runtime {
         None => true,
         Some(f) => rts.iter().any(|r| f.selects(*r)),
@@ -24,7 +26,7 @@ fn want(o: &Opts, rts: &[Runtime]) -> bool {
 }
 
 /// Reads every runtime's on-disk state into records (deduplicated).
-pub(crate) fn records(o: Opts, proc: &mut Proc) -> Vec<Record> {
+pub(crate) fn records(o: Opts<'_>, proc: &mut Proc) -> Vec<Record> {
     let mut out: Vec<Record> = Vec::new();
     if want(&o, &[Runtime::Docker]) {
         let cmdlines = if o.dockerd_roots {
@@ -33,39 +35,43 @@ pub(crate) fn records(o: Opts, proc: &mut Proc) -> Vec<Record> {
             Vec::new()
         };
         for root in docker::data_roots(&cmdlines) {
-            docker::scan(&root, &mut out);
+            docker::scan(&root, o.want, &mut out);
         }
     }
     if want(&o, &[Runtime::Podman, Runtime::CriO]) {
         for s in podman::stores() {
-            podman::scan(&s, &mut out);
+            podman::scan(&s, o.want, &mut out);
         }
     }
     if want(&o, &[Runtime::Containerd, Runtime::Kubernetes]) {
         oci::scan_tasks(
             Path::new("/run/containerd/io.containerd.runtime.v2.task"),
             &["moby"],
+            o.want,
             &mut out,
         );
     }
     if want(&o, &[Runtime::Runc, Runtime::Crun]) {
         let (rr, cr) = runc::roots();
         for r in rr {
-            runc::scan_runc(&r, &mut out);
+            runc::scan_runc(&r, o.want, &mut out);
         }
         for r in cr {
-            runc::scan_crun(&r, &mut out);
+            runc::scan_crun(&r, o.want, &mut out);
         }
     }
     if want(&o, &[Runtime::Lxc]) {
         for p in lxc::paths() {
-            lxc::scan(&p, &mut out);
+            lxc::scan(&p, o.want, &mut out);
         }
     }
     if want(&o, &[Runtime::Nspawn]) {
-        nspawn::scan(&mut out);
+        nspawn::scan(o.want, &mut out);
     }
     cgroup_records(&mut out);
+    out.retain(|r| {
+        !matches!(r.c.runtime, Runtime::Lxc | Runtime::Nspawn | Runtime::Cdbg) || o.want.id(&r.c.id)
+    });
     // One record per container: runc/crun state of a container that a
     // higher-level runtime also records (Podman uses /run/runc) is
     // dropped; so are duplicates of name-keyed runtimes.
@@ -615,7 +621,7 @@ fn hit_container(h: &Hit) -> Container {
 /// Everything: records, the /proc pass, verification. Returns every
 /// record (live or not) plus live containers without a record, each with
 /// its record index where it has one.
-pub(crate) fn world(o: Opts) -> (Vec<Record>, Vec<Container>) {
+pub(crate) fn world(o: Opts<'_>) -> (Vec<Record>, Vec<Container>) {
     let Some(mut proc) = Proc::open() else {
         return (Vec::new(), Vec::new());
     };
@@ -711,6 +717,7 @@ pub fn list(all: bool, runtime: Option<Runtime>) -> Vec<Container> {
     let (recs, extra) = world(Opts {
         runtime,
         dockerd_roots: all,
+        want: Want::All,
     });
     let mut out: Vec<Container> = Vec::with_capacity(recs.len() + extra.len());
     for mut r in recs {
