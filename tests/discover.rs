@@ -448,3 +448,91 @@ fn bench_library() {
     });
     println!("median resolve --pid: {:.2} ms", p.as_secs_f64() * 1e3);
 }
+
+/// A process in cgroup `/cdbg-demo/NAME` (all hierarchies that exist),
+/// moved there by a helper shell; killed and the cgroups removed on drop.
+struct DemoCgroup {
+    dirs: Vec<std::path::PathBuf>,
+    child: std::process::Child,
+}
+
+impl DemoCgroup {
+    fn start(name: &str, argv0: &str) -> DemoCgroup {
+        let mut dirs = Vec::new();
+        for h in ["unified", "systemd", "freezer", ""] {
+            let base = std::path::Path::new("/sys/fs/cgroup").join(h);
+            if base.join("cgroup.procs").exists() {
+                dirs.push(base.join("cdbg-demo").join(name));
+            }
+        }
+        for d in &dirs {
+            std::fs::create_dir_all(d).unwrap();
+        }
+        let writes: String = dirs
+            .iter()
+            .map(|d| format!("echo $$ > {}/cgroup.procs; ", d.display()))
+            .collect();
+        let child = Command::new("bash")
+            .arg("-c")
+            .arg(format!("{writes} exec -a {argv0} sleep 1000"))
+            .spawn()
+            .unwrap();
+        let pid = child.id() as i32;
+        // wait until it is in the cgroup and has exec'd
+        for _ in 0..200 {
+            let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            if cmd.starts_with(argv0.as_bytes()) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        DemoCgroup { dirs, child }
+    }
+}
+
+impl Drop for DemoCgroup {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        for d in &self.dirs {
+            let _ = std::fs::remove_dir(d);
+        }
+    }
+}
+
+#[test]
+fn cdbg_demo_containers() {
+    let name = format!("cdbgt-target-demo-{}", std::process::id());
+    let demo = DemoCgroup::start(&name, "cdbg-demo-init");
+    let pid = demo.child.id() as i32;
+    let c = by_text(&name).unwrap();
+    assert_eq!((c.runtime, c.pid), (Runtime::Cdbg, Some(pid)));
+    assert_eq!(c.cgroup.as_deref(), Some(&*format!("/cdbg-demo/{name}")));
+    let l = listed(pid);
+    assert_eq!(l.name.as_deref(), Some(name.as_str()));
+    assert_eq!(by_text(&format!("cdbg:{name}")).unwrap().pid, Some(pid));
+    // a process in that cgroup layout whose cmdline does not say cdbg is no
+    // demo container
+    let other = format!("cdbgt-target-notdemo-{}", std::process::id());
+    let imp = DemoCgroup::start(&other, "impostor");
+    assert!(by_text(&other).is_err());
+    assert!(!list(false, None)
+        .iter()
+        .any(|c| c.pid == Some(imp.child.id() as i32)));
+}
+
+/// Prints `cdbg ls` (table and JSON) as the library renders it (not a
+/// test: run with --ignored --nocapture).
+#[test]
+#[ignore]
+fn show_ls() {
+    let all = std::env::var("ALL").is_ok();
+    let l = list(all, None);
+    let mut out = Vec::new();
+    cdbg::target::print_table(&l, &mut out).unwrap();
+    println!("{}", String::from_utf8_lossy(&out));
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&cdbg::target::to_json(&l)).unwrap()
+    );
+}

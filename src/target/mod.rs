@@ -336,6 +336,8 @@ pub(crate) struct Record {
     pub rootless_uid: Option<u32>,
     /// The recorded PID's parent must have this comm (rootless Podman).
     pub parent_comm: Option<&'static str>,
+    /// Made up from a cgroup directory only: not shown when stopped.
+    pub ephemeral: bool,
 }
 
 impl Record {
@@ -353,6 +355,7 @@ impl Record {
             sandbox_id: None,
             rootless_uid: None,
             parent_comm: None,
+            ephemeral: false,
         }
     }
 

@@ -181,8 +181,12 @@ pub(crate) fn parse_nspid_inner(b: &[u8]) -> Option<i32> {
 
 /// Joins NUL-separated arguments with spaces.
 pub(crate) fn join_nul(b: &[u8]) -> String {
+    // Some inits (LXC's busybox init) pad their argv with empty strings.
     let b = b.strip_suffix(b"\0").unwrap_or(b);
-    String::from_utf8_lossy(b).replace('\0', " ")
+    String::from_utf8_lossy(b)
+        .replace('\0', " ")
+        .trim_end()
+        .to_string()
 }
 
 /// Parses a decimal PID without allocating.
@@ -233,6 +237,12 @@ mod tests {
         assert_eq!(st.state, b'S');
         assert_eq!(st.ppid, 1);
         assert_eq!(st.start, 98765);
+    }
+
+    #[test]
+    fn padded_cmdline() {
+        assert_eq!(join_nul(b"init\0\0\0\0"), "init");
+        assert_eq!(join_nul(b"/bin/sleep\x009\x00"), "/bin/sleep 9");
     }
 
     #[test]

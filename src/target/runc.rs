@@ -34,6 +34,13 @@ struct RuncCgroups {
     scope_prefix: String,
 }
 
+/// runc/crun IDs are names chosen by the user, unless they are the hex
+/// IDs a higher-level runtime generated.
+fn name_of(id: &str) -> Option<String> {
+    let hex = id.len() == 64 && id.bytes().all(|c| c.is_ascii_hexdigit());
+    (!hex).then(|| id.to_string())
+}
+
 fn num(v: &serde_json::Value) -> Option<u64> {
     v.as_u64()
         .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
@@ -47,6 +54,7 @@ pub(crate) fn parse_state(b: &[u8]) -> Option<Record> {
     }
     let mut r = Record::new(Container {
         id: s.id.clone(),
+        name: name_of(&s.id),
         image: (!s.config.rootfs.is_empty()).then(|| s.config.rootfs.clone()),
         ..Container::blank(Runtime::Runc)
     });
@@ -100,6 +108,7 @@ pub(crate) fn parse_crun_status(id: &str, b: &[u8]) -> Option<Record> {
     let s: CrunStatus = serde_json::from_slice(b).ok()?;
     let mut r = Record::new(Container {
         id: id.to_string(),
+        name: name_of(id),
         image: (!s.rootfs.is_empty()).then(|| s.rootfs.clone()),
         ..Container::blank(Runtime::Crun)
     });

@@ -113,6 +113,7 @@ fn cgroup_records(out: &mut Vec<Record>) {
             ..Container::blank(rt)
         });
         r.cgroup_hints.push(hint);
+        r.ephemeral = true;
         out.push(r);
     };
     for root in roots {
@@ -721,7 +722,7 @@ pub fn list(all: bool, runtime: Option<Runtime>) -> Vec<Container> {
     });
     let mut out: Vec<Container> = Vec::with_capacity(recs.len() + extra.len());
     for mut r in recs {
-        if !all && (r.c.status == Status::Stopped) {
+        if r.c.status == Status::Stopped && (!all || r.ephemeral) {
             continue;
         }
         r.load_spec();
