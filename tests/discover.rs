@@ -536,3 +536,102 @@ fn show_ls() {
         serde_json::to_string_pretty(&cdbg::target::to_json(&l)).unwrap()
     );
 }
+
+/// A real `cdbg demo --hold` container: its holder sits in the demo
+/// cgroup above the init, so this checks that the init (PID 1 inside) is
+/// picked, not the holder.
+#[test]
+fn cdbg_demo_real() {
+    use std::io::BufRead;
+    let name = format!("cdbgt-target-realdemo-{}", std::process::id());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cdbg"))
+        .args(["demo", "--hold", "--name", &name])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            drop(self.0.stdin.take());
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _k = Kill(child);
+    let pid: i32 = line
+        .split_whitespace()
+        .find_map(|w| w.parse().ok())
+        .unwrap_or_else(|| panic!("no PID in {line:?}"));
+    let c = by_text(&name).unwrap();
+    assert_eq!((c.runtime, c.pid), (Runtime::Cdbg, Some(pid)));
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let nspid = status.lines().find(|l| l.starts_with("NSpid:")).unwrap();
+    assert!(nspid.ends_with("\t1"), "{nspid}");
+    assert_eq!(listed(pid).name.as_deref(), Some(name.as_str()));
+}
+
+/// `docker run --cgroup-parent`: the cgroup carries no `docker` marker, the
+/// record's hostconfig.json (or the ID as last component) maps it.
+#[test]
+fn docker_cgroup_parent() {
+    let _g = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
+    if !need("docker") {
+        return;
+    }
+    let name = format!("cdbgt-target-cgparent-{}", std::process::id());
+    let run = Command::new("docker")
+        .args([
+            "run",
+            "-d",
+            "--name",
+            &name,
+            "--label",
+            "cdbg-test=1",
+            "--cgroup-parent",
+            "/cdbgt-target-parent",
+            "cdbgt-bb:local",
+            "/bin/sleep",
+            "999999999",
+        ])
+        .output()
+        .unwrap();
+    struct Rm(String);
+    impl Drop for Rm {
+        fn drop(&mut self) {
+            let _ = Command::new("docker").args(["rm", "-f", &self.0]).output();
+        }
+    }
+    let _rm = Rm(name.clone());
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let id = String::from_utf8_lossy(&run.stdout).trim().to_string();
+    let pid: i32 = String::from_utf8_lossy(
+        &Command::new("docker")
+            .args(["inspect", "-f", "{{.State.Pid}}", &name])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .trim()
+    .parse()
+    .unwrap();
+    let c = by_text(&name).unwrap();
+    assert_eq!(c.pid, Some(pid));
+    assert_eq!(
+        c.cgroup.as_deref(),
+        Some(&*format!("/cdbgt-target-parent/{id}"))
+    );
+    let l = listed(pid);
+    assert_eq!(
+        (l.runtime, l.name.as_deref()),
+        (Runtime::Docker, Some(name.as_str()))
+    );
+}

@@ -442,8 +442,11 @@ impl std::hash::Hash for Target {
 
 /// Picks the container's init among its processes: the recorded PID if it
 /// is a member (and its start time matches a recorded one), the only
-/// member, else the member whose parent is outside the container and whose
-/// innermost PID is 1 (earliest started wins).
+/// member, else the process whose innermost PID is 1 among the members
+/// whose parent is outside the container (the tree roots) and their
+/// children (a runtime's helper such as the cdbg demo holder may sit in
+/// the container's cgroup above the init); else the earliest tree root
+/// (a container sharing the host's or a pod's PID namespace).
 pub(crate) fn pick_init(
     proc: &mut Proc,
     pids: &[i32],
@@ -457,10 +460,6 @@ pub(crate) fn pick_init(
             }
         }
     }
-    if pids.len() == 1 {
-        let st = proc.stat(pids[0])?;
-        return (st.state != b'Z').then_some((pids[0], st.start));
-    }
     let mut stats = Vec::with_capacity(pids.len());
     for &p in pids {
         if let Some(st) = proc.stat(p) {
@@ -468,6 +467,9 @@ pub(crate) fn pick_init(
                 stats.push((p, st));
             }
         }
+    }
+    if stats.len() == 1 {
+        return Some((stats[0].0, stats[0].1.start));
     }
     let set: HashSet<i32> = stats.iter().map(|s| s.0).collect();
     let mut roots: Vec<(i32, u64)> = stats
@@ -479,8 +481,15 @@ pub(crate) fn pick_init(
         roots = stats.iter().map(|(p, st)| (*p, st.start)).collect();
     }
     roots.sort_by_key(|r| (r.1, r.0));
-    if roots.len() > 1 {
-        for &(p, s) in &roots {
+    let root_set: HashSet<i32> = roots.iter().map(|r| r.0).collect();
+    let mut kids: Vec<(i32, u64)> = stats
+        .iter()
+        .filter(|(p, st)| root_set.contains(&st.ppid) && !root_set.contains(p))
+        .map(|(p, st)| (*p, st.start))
+        .collect();
+    kids.sort_by_key(|r| (r.1, r.0));
+    if roots.len() > 1 || !kids.is_empty() {
+        for &(p, s) in roots.iter().chain(kids.iter()) {
             if proc.inner_pid(p) == Some(1) {
                 return Some((p, s));
             }
