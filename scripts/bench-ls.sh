@@ -15,6 +15,7 @@
 #
 # Env: CDBG=path/to/cdbg (default: the release build if present, else debug),
 #      RUNS (default 21),
+#      BENCH_PROFILE=release times the library in a release test build,
 #      BENCH_HOLD=1 keeps the load up (for profiling) until the file it names
 #      on stderr is removed.
 set -euo pipefail
@@ -148,9 +149,11 @@ if "$CDBG" ls 2>/dev/null | head -1 | grep -q RUNTIME; then
     echo "cdbg --pid PID echo does not work with this binary: skipped the NAME vs --pid figures"
   fi
 else
-  echo "this cdbg has no 'ls' yet: timing the library (debug test build) instead"
+  prof=()
+  [ "${BENCH_PROFILE:-debug}" = release ] && prof=(--release)
+  echo "this cdbg has no 'ls' yet: timing the library (${BENCH_PROFILE:-debug} test build) instead"
   (cd "$root" && CDBG_BENCH_NAME="$NAME" CDBG_BENCH_PID="$PID" CDBG_BENCH_RUNS="$RUNS" \
-     cargo test -q --test discover bench_library -- --ignored --nocapture 2>&1 | grep -E '^(median|list)')
+     cargo test -q "${prof[@]}" --test discover bench_library -- --ignored --nocapture 2>&1 | grep -E '^(median|list)')
 fi
 if command -v docker >/dev/null && timeout 5 docker info >/dev/null 2>&1; then
   echo "median docker ps:            $(median_ms docker ps) ms  ($(docker ps -q | wc -l) containers)"
