@@ -144,6 +144,34 @@ pub(crate) fn data_root_from_argv(argv: &[String]) -> Option<String> {
     None
 }
 
+/// The data root of Docker container `id` from its init's
+/// `/proc/PID/mountinfo`: the source of its /etc/hostname bind mount
+/// (`<root>/containers/<id>/hostname`) or the overlay2 `upperdir=`
+/// (`<root>/overlay2/...`). Only roots holding `containers/<id>/config.v2.json`
+/// are returned. Cheaper than finding the dockerd that runs it.
+pub(crate) fn data_root_from_mountinfo(mountinfo: &str, id: &str) -> Option<PathBuf> {
+    let marker = format!("/containers/{id}/");
+    let mut cands: Vec<String> = Vec::new();
+    for l in mountinfo.lines() {
+        for f in l.split([' ', ',']) {
+            if let Some(i) = f.find(&marker) {
+                cands.push(f[..i].to_string());
+            }
+            if let Some(p) = f.strip_prefix("upperdir=") {
+                if let Some(i) = p.find("/overlay2/") {
+                    cands.push(p[..i].to_string());
+                }
+            }
+        }
+    }
+    cands.into_iter().map(PathBuf::from).find(|r| {
+        r.join("containers")
+            .join(id)
+            .join("config.v2.json")
+            .is_file()
+    })
+}
+
 /// Reads the containers of one data root that `want` asks for (a name is
 /// looked for as `"Name":"/NAME"` in the raw file before parsing).
 pub(crate) fn scan(root: &Path, want: Want, out: &mut Vec<Record>) {
@@ -173,6 +201,34 @@ pub(crate) fn scan(root: &Path, want: Want, out: &mut Vec<Record>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mountinfo_data_root() {
+        let id = "025dd5ce9daf48c15c83eddd8d0c5030c123eda90a042c45d56951284e1d3cbd";
+        let root = std::env::temp_dir().join(format!("cdbg-mi-{}", std::process::id()));
+        let r = root.display();
+        std::fs::create_dir_all(root.join("containers").join(id)).unwrap();
+        std::fs::write(
+            root.join("containers").join(id).join("config.v2.json"),
+            "{}",
+        )
+        .unwrap();
+        // lines as in a live second daemon's container (see RUNTIMES.md)
+        let overlay = format!(
+            "224 173 0:59 / / rw,relatime master:6 - overlay overlay rw,lowerdir={r}/overlay2/l/3B:{r}/overlay2/l/TF,upperdir={r}/overlay2/6c35/diff,workdir={r}/overlay2/6c35/work\n"
+        );
+        let bind = format!(
+            "242 224 254:0 {r}/containers/{id}/hostname /etc/hostname rw,relatime - ext4 /dev/vda rw\n"
+        );
+        assert_eq!(data_root_from_mountinfo(&overlay, id), Some(root.clone()));
+        assert_eq!(data_root_from_mountinfo(&bind, id), Some(root.clone()));
+        assert_eq!(data_root_from_mountinfo(&bind, &id.replace('0', "1")), None);
+        assert_eq!(
+            data_root_from_mountinfo("1 2 0:1 / / rw - tmpfs x rw\n", id),
+            None
+        );
+        std::fs::remove_dir_all(&root).unwrap();
+    }
 
     #[test]
     fn argv_data_root() {

@@ -147,16 +147,24 @@ pub fn resolve(q: &Query) -> Result<Container, ResolveError> {
             return Err(ambiguous(text, live.iter().map(|&i| &recs[i].c)));
         }
     }
-    // Slow path: every data root, the full /proc pass.
-    let (mut all, extra) = scan::world(Opts {
-        runtime: rt,
-        dockerd_roots: true,
-        want: Want::All,
-    });
-    for c in extra {
-        all.push(Record::new(c));
+    // Slow path: all state and the process pass (live containers of a
+    // second dockerd are found there); then, for stopped ones, every
+    // running dockerd's --data-root too.
+    let mut all = Vec::new();
+    let mut cands = Vec::new();
+    for dockerd_roots in [false, true] {
+        let (recs, extra) = scan::world(Opts {
+            runtime: rt,
+            dockerd_roots,
+            want: Want::All,
+        });
+        all = recs;
+        all.extend(extra.into_iter().map(Record::new));
+        cands = matches(&mut all, body, rt, q.sandbox);
+        if !cands.is_empty() {
+            break;
+        }
     }
-    let cands = matches(&mut all, body, rt, q.sandbox);
     let live: Vec<usize> = cands
         .iter()
         .copied()

@@ -640,19 +640,54 @@ pub(crate) fn world(o: Opts<'_>) -> (Vec<Record>, Vec<Container>) {
     let mut gs = groups(&mut proc, &ix);
     // A Docker container no known data root records: another dockerd
     // with its own --data-root runs. Read its root and map again.
-    let unknown_docker = gs
+    // A Docker container no known data root records: another dockerd
+    // with its own --data-root runs. Its init's mountinfo names the data
+    // root; failing that, ask every running dockerd's command line.
+    let unknown: Vec<(String, i32)> = gs
         .iter()
-        .any(|g| matches!(&g.target, Target::Hit(h) if h.runtime == Runtime::Docker));
-    if unknown_docker && !o.dockerd_roots {
-        recs = records(
-            Opts {
-                dockerd_roots: true,
-                ..o
-            },
-            &mut proc,
-        );
+        .filter_map(|g| match &g.target {
+            Target::Hit(h) if h.runtime == Runtime::Docker => {
+                g.pids.first().map(|p| (h.key.clone(), *p))
+            }
+            _ => None,
+        })
+        .collect();
+    if !unknown.is_empty() {
+        let mut roots: Vec<std::path::PathBuf> = Vec::new();
+        let mut all_found = true;
+        for (id, pid) in &unknown {
+            let root = proc
+                .read(*pid, "mountinfo")
+                .then(|| String::from_utf8_lossy(&proc.buf).into_owned())
+                .and_then(|mi| docker::data_root_from_mountinfo(&mi, id));
+            match root {
+                Some(r) if !roots.contains(&r) => roots.push(r),
+                Some(_) => {}
+                None => all_found = false,
+            }
+        }
+        if !all_found && !o.dockerd_roots {
+            let argv = find_argv(&mut proc, &["dockerd"]);
+            for r in docker::data_roots(&argv) {
+                if !roots.contains(&r) {
+                    roots.push(r);
+                }
+            }
+        }
+        let known: HashSet<String> = recs.iter().map(|r| r.c.id.clone()).collect();
+        for root in roots {
+            let mut more = Vec::new();
+            docker::scan(&root, o.want, &mut more);
+            recs.extend(more.into_iter().filter(|r| !known.contains(&r.c.id)));
+        }
         ix = Index::new(&recs);
-        gs = groups(&mut proc, &ix);
+        for g in gs.iter_mut() {
+            if let Target::Hit(h) = &g.target {
+                if let Some(t) = ix.classify_paths(std::iter::once(h.cgroup.as_str())) {
+                    g.target = t;
+                }
+            }
+        }
     }
     let mut live = vec![false; recs.len()];
     let mut extra = Vec::new();
