@@ -194,7 +194,9 @@ fn docker_scratch_paused_stopped() {
     dk(&["unpause", &f.name]);
     assert_eq!(c.status, Status::Paused);
     assert_eq!(c.pid, Some(f.pid));
+    assert!(c.is_current());
     dk(&["stop", "-t", "1", &f.name]);
+    assert!(!c.is_current(), "the init is gone");
     let e = by_text(&f.name).unwrap_err();
     assert!(matches!(e, ResolveError::Stopped { .. }), "{e}");
     assert!(e.to_string().contains("not running"));
@@ -511,6 +513,25 @@ fn cdbg_demo_containers() {
     let l = listed(pid);
     assert_eq!(l.name.as_deref(), Some(name.as_str()));
     assert_eq!(by_text(&format!("cdbg:{name}")).unwrap().pid, Some(pid));
+    // frozen through the cgroup freezer (v1 freezer.state, else v2
+    // cgroup.freeze): paused
+    let v1 = format!("/sys/fs/cgroup/freezer/cdbg-demo/{name}/freezer.state");
+    let (file, on, off) = if std::path::Path::new(&v1).exists() {
+        (v1, "FROZEN", "THAWED")
+    } else {
+        (
+            format!("/sys/fs/cgroup/cdbg-demo/{name}/cgroup.freeze"),
+            "1",
+            "0",
+        )
+    };
+    std::fs::write(&file, on).unwrap();
+    let frozen = by_text(&name);
+    let listed_frozen = listed(pid).status;
+    std::fs::write(&file, off).unwrap();
+    assert_eq!(frozen.unwrap().status, Status::Paused);
+    assert_eq!(listed_frozen, Status::Paused);
+    assert_eq!(by_text(&name).unwrap().status, Status::Running);
     // a process in that cgroup layout whose cmdline does not say cdbg is no
     // demo container
     let other = format!("cdbgt-target-notdemo-{}", std::process::id());
@@ -634,4 +655,25 @@ fn docker_cgroup_parent() {
         (l.runtime, l.name.as_deref()),
         (Runtime::Docker, Some(name.as_str()))
     );
+}
+
+/// Scratch images (one static /pause, no shell) for the runtimes not
+/// covered above; the PID is still the init and it is still listed.
+#[test]
+fn scratch_images_other_runtimes() {
+    for (rt, want) in [
+        ("podman", Runtime::Podman),
+        ("runc", Runtime::Runc),
+        ("lxc", Runtime::Lxc),
+        ("nspawn", Runtime::Nspawn),
+    ] {
+        if !need(rt) {
+            continue;
+        }
+        let f = Fixture::start(rt, "scratch");
+        let c = by_text(&f.name).unwrap_or_else(|e| panic!("{rt}: {e}"));
+        assert_eq!((c.runtime, c.pid), (want, Some(f.pid)), "{rt}");
+        assert!(c.is_current());
+        assert_eq!(listed(f.pid).runtime, want, "{rt}");
+    }
 }

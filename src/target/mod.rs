@@ -213,6 +213,20 @@ impl Container {
         }
     }
 
+    /// True while `pid` is still the process discovery found: it exists,
+    /// is no zombie and has the same start time (no PID reuse). Check it
+    /// right before acting on `pid`.
+    pub fn is_current(&self) -> bool {
+        let (Some(pid), Some(start)) = (self.pid, self.pid_start) else {
+            return false;
+        };
+        let Some(mut p) = procfs::Proc::open() else {
+            return false;
+        };
+        p.stat(pid)
+            .is_some_and(|st| st.start == start && st.state != b'Z')
+    }
+
     /// Name shown to users: `NS/POD/CONTAINER` for Kubernetes,
     /// `NS/ID` for containerd, else the name or the short ID.
     pub fn display_name(&self) -> String {

@@ -57,7 +57,7 @@ impl fmt::Display for ResolveError {
             }
             ResolveError::Ambiguous { target, candidates } => write!(
                 f,
-                "{target:?} matches {} containers: {}",
+                "{target:?} matches {} containers: {} (use a longer ID or RUNTIME:NAME)",
                 candidates.len(),
                 candidates.join(", ")
             ),
@@ -597,7 +597,8 @@ mod tests {
         let a = ambiguous("abc", [&r[0].c, &r[1].c].into_iter());
         assert_eq!(
             a.to_string(),
-            "\"abc\" matches 2 containers: docker abc123def456 (web), docker abc999 (db)"
+            "\"abc\" matches 2 containers: docker abc123def456 (web), docker abc999 (db) \
+             (use a longer ID or RUNTIME:NAME)"
         );
     }
 }
