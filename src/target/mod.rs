@@ -12,6 +12,16 @@
 //!   running container (with `all`, also stopped ones the runtimes still
 //!   record). [`print_table`] and [`to_json`] render it for `cdbg ls`.
 //!
+//! Cost on a busy host: `list` walks the cgroup tree once and reads
+//! `cgroup.procs` only for container cgroups, plus each runtime's state
+//! files (see `scan::groups` for why not `/proc/PID/cgroup` per process);
+//! `resolve` reads only the state files that can match the TARGET (IDs with
+//! that prefix, files that mention the name) and verifies recorded PIDs,
+//! falling back to the full pass only when that finds nothing live.
+//! Measured with scripts/bench-ls.sh (1,000 containers, 20,000 processes,
+//! release build): `list` + table ≈ 40 ms on an idle machine, `resolve`
+//! by name or by PID ≈ 0.4 ms.
+//!
 //! Where each runtime keeps its state is described in the submodules.
 //! containerd keeps container names, images and labels only in its
 //! BoltDB (`meta.db`), which cdbg does not read: containerd containers are
