@@ -131,7 +131,7 @@ fi
 median_ms() {
   local i a b xs=()
   for ((i = 0; i < RUNS; i++)); do
-    a=$(date +%s%N); "$@" >/dev/null 2>&1 || true; b=$(date +%s%N)
+    a=$(date +%s%N); "$@" >/dev/null 2>&1 </dev/null || true; b=$(date +%s%N)
     xs+=($(( (b - a) / 1000 )))
   done
   printf '%s\n' "${xs[@]}" | sort -n | awk '{v[NR]=$1} END {printf "%.1f", v[int((NR+1)/2)]/1000}'
@@ -153,7 +153,14 @@ else
   [ "${BENCH_PROFILE:-debug}" = release ] && prof=(--release)
   echo "this cdbg has no 'ls' yet: timing the library (${BENCH_PROFILE:-debug} test build) instead"
   (cd "$root" && CDBG_BENCH_NAME="$NAME" CDBG_BENCH_PID="$PID" CDBG_BENCH_RUNS="$RUNS" \
-     cargo test -q "${prof[@]}" --test discover bench_library -- --ignored --nocapture 2>&1 | grep -E '^(median|list)')
+     cargo test -q "${prof[@]}" --test discover bench_library -- --ignored --nocapture 2>&1 | grep -E '^(median|list)') \
+    | tee "$work/lib.txt"
+  if "$CDBG" --pid "$PID" echo ok </dev/null 2>/dev/null | grep -q ok; then
+    pid_ms=$(median_ms "$CDBG" --pid "$PID" echo hi)
+    echo "median cdbg --pid $PID echo: $pid_ms ms ($CDBG)"
+    name_ms=$(awk '/resolve NAME/ {print $4}' "$work/lib.txt")
+    awk -v n="$name_ms" -v p="$pid_ms" 'BEGIN {printf "name resolution adds %.1f ms = %.1f%% to cdbg --pid PID echo\n", n, 100 * n / p}'
+  fi
 fi
 if command -v docker >/dev/null && timeout 5 docker info >/dev/null 2>&1; then
   echo "median docker ps:            $(median_ms docker ps) ms  ($(docker ps -q | wc -l) containers)"
