@@ -15,6 +15,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::enter::env::Env;
 use crate::enter::ns;
 use crate::session::{self, Spec};
+use crate::target;
 
 /// Options for entering a target (docker exec's flags, nsenter's choice of
 /// namespaces).
@@ -23,6 +24,18 @@ pub struct ExecOpts {
     /// Target a process by PID instead of a container name or ID.
     #[arg(long, value_name = "PID")]
     pub pid: Option<i32>,
+    /// Target the container of a cgroup (a path like /docker/ID, or a directory under /sys/fs/cgroup).
+    #[arg(long, value_name = "PATH")]
+    pub cgroup: Option<String>,
+    /// Only look at this runtime's containers (docker, podman, ctr, k8s, crio, runc, crun, lxc, nspawn, cdbg).
+    #[arg(long, value_name = "RUNTIME")]
+    pub runtime: Option<String>,
+    /// Enter a paused (frozen) container anyway (a shell there hangs until it is resumed).
+    #[arg(long)]
+    pub force: bool,
+    /// Kubernetes: the pod's sandbox (pause) container instead of the app container.
+    #[arg(long)]
+    pub sandbox: bool,
     /// Keep STDIN open (implied when no command is given).
     #[arg(short = 'i', long)]
     pub interactive: bool,
@@ -102,9 +115,26 @@ pub struct SubCli {
 pub enum Sub {
     /// Make a throwaway container (new namespaces, an empty root) and open a shell in it.
     Demo(crate::demo::DemoArgs),
+    /// List the containers on this host (from /proc, cgroups and the runtimes' files; no daemon).
+    #[command(visible_alias = "ps")]
+    Ls(LsArgs),
 }
 
-const SUBCOMMANDS: &[&str] = &["demo"];
+/// `cdbg ls` options.
+#[derive(Debug, Args)]
+pub struct LsArgs {
+    /// Include stopped containers that the runtimes still record (and Kubernetes sandboxes).
+    #[arg(short = 'a', long)]
+    pub all: bool,
+    /// JSON for scripts (schema: docs/ls-json.md).
+    #[arg(long)]
+    pub json: bool,
+    /// Only this runtime's containers.
+    #[arg(long, value_name = "RUNTIME")]
+    pub runtime: Option<String>,
+}
+
+const SUBCOMMANDS: &[&str] = &["demo", "ls", "ps"];
 
 /// Flags that take a value (to find the first positional word).
 const VALUE_FLAGS: &[&str] = &[
@@ -170,11 +200,18 @@ pub fn main() -> i32 {
             let cli = SubCli::parse_from(&args);
             return match cli.cmd {
                 Sub::Demo(d) => crate::demo::run(d),
+                Sub::Ls(a) => ls(a),
             };
         }
-        if !has_pid && p == 1 && crate::applets::find(&word).is_some() {
-            let f = crate::applets::find(&word).expect("checked");
-            return f(args[1..].to_vec());
+        // busybox-style `cdbg APPLET ARGS`, unless a container has that name.
+        if let (false, 1, Some(f)) = (has_pid, p, crate::applets::find(&word)) {
+            let q = target::Query {
+                text: Some(word.to_string()),
+                ..Default::default()
+            };
+            if target::resolve(&q).is_err() {
+                return f(args[1..].to_vec());
+            }
         }
     }
     let cli = ExecCli::parse_from(&args);
@@ -291,29 +328,113 @@ fn fail(label: &str, msg: impl std::fmt::Display) -> i32 {
     125
 }
 
+fn ls(a: LsArgs) -> i32 {
+    let rt = match a.runtime.as_deref().map(|r| (r, target::Runtime::parse(r))) {
+        Some((r, None)) => {
+            eprintln!("cdbg: ls: unknown runtime {r:?}");
+            return 125;
+        }
+        Some((_, rt)) => rt,
+        None => None,
+    };
+    let list = target::list(a.all, rt);
+    let out = std::io::stdout();
+    let mut out = out.lock();
+    let r = if a.json {
+        use std::io::Write;
+        writeln!(out, "{}", target::to_json(&list))
+    } else {
+        target::print_table(&list, &mut out)
+    };
+    match r {
+        Ok(()) => 0,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        Err(e) => {
+            eprintln!("cdbg: ls: {e}");
+            125
+        }
+    }
+}
+
 /// Enter a target and run a command (the default action).
 pub fn exec(opts: ExecOpts, mut args: Vec<OsString>) -> i32 {
-    let pid = match opts.pid {
-        Some(p) => p,
-        None => {
-            if args.is_empty() {
-                eprintln!("cdbg: no target given (try `cdbg --help`, `cdbg ls`, or `cdbg demo`)");
-                return 125;
-            }
-            let t = args.remove(0);
-            match t.to_str().and_then(|s| s.parse::<i32>().ok()) {
-                Some(p) => p,
-                None => {
-                    return fail(
-                        &t.to_string_lossy(),
-                        "no such container (name lookup is not available yet)",
-                    )
-                }
-            }
-        }
+    let runtime =
+        match opts
+            .runtime
+            .as_deref()
+            .map(|r| (r, target::Runtime::parse(r)))
+        {
+            Some((r, None)) => return fail(
+                r,
+                "unknown runtime (docker, podman, ctr, k8s, crio, runc, crun, lxc, nspawn, cdbg)",
+            ),
+            Some((_, rt)) => rt,
+            None => None,
+        };
+    let mut query = target::Query {
+        runtime,
+        sandbox: opts.sandbox,
+        ..Default::default()
     };
-    let label = format!("pid {pid}");
-    run_in(pid, &label, opts, args, None)
+    if let Some(p) = opts.pid {
+        query.pid = Some(p);
+    } else if let Some(c) = &opts.cgroup {
+        query.cgroup = Some(c.clone());
+    } else {
+        if args.is_empty() {
+            eprintln!("cdbg: no target given (try `cdbg --help`, `cdbg ls`, or `cdbg demo`)");
+            return 125;
+        }
+        let t = args.remove(0);
+        let text = t.to_string_lossy().into_owned();
+        match text.parse::<i32>() {
+            // A number is a PID (nsenter's habit), unless it names a container.
+            Ok(p)
+                if target::resolve(&target::Query {
+                    text: Some(text.clone()),
+                    ..query.clone()
+                })
+                .is_err() =>
+            {
+                query.pid = Some(p)
+            }
+            _ => query.text = Some(text),
+        }
+    }
+    let label = query
+        .text
+        .clone()
+        .or(opts.cgroup.clone())
+        .unwrap_or_else(|| format!("pid {}", query.pid.unwrap_or_default()));
+    // --pid is nsenter-direct: that process, its own credentials.
+    if let (Some(pid), None) = (opts.pid, &query.text) {
+        return run_in(pid, &label, opts, args, None, None);
+    }
+    let c = match target::resolve(&query) {
+        Ok(c) => c,
+        Err(e) => return fail(&label, e),
+    };
+    let label = c.display_name();
+    if c.status == target::Status::Paused && !opts.force {
+        return fail(
+            &label,
+            "the container is paused (frozen): a shell there would hang; resume it, or use --force",
+        );
+    }
+    let Some(pid) = c.pid else {
+        return fail(
+            &label,
+            format!(
+                "the container is {} (no running process)",
+                c.status.as_str()
+            ),
+        );
+    };
+    let defaults = (
+        c.user.clone().filter(|u| !u.is_empty()),
+        c.workdir.clone().filter(|w| !w.is_empty()),
+    );
+    run_in(pid, &label, opts, args, Some(defaults), c.pid_start)
 }
 
 /// Builds the session for `pid` and runs it. `defaults` carries what a
@@ -324,11 +445,18 @@ pub fn run_in(
     opts: ExecOpts,
     argv: Vec<OsString>,
     defaults: Option<(Option<String>, Option<String>)>,
+    start_time: Option<u64>,
 ) -> i32 {
     let view = match host_view(pid) {
         Ok(v) => v,
         Err(e) => return fail(label, e),
     };
+    if start_time.is_some_and(|t| t != view.start_time) {
+        return fail(
+            label,
+            format!("PID {pid} was replaced while cdbg looked at it (did the container restart?)"),
+        );
+    }
     let info = match crate::enter::procinfo::ProcInfo::read(pid) {
         Ok(i) => i,
         Err(e) => return fail(label, e),

@@ -100,6 +100,14 @@ fn run_inner(args: DemoArgs) -> std::io::Result<i32> {
     let root = std::fs::canonicalize(&root)?;
     let cgroups = cgroup_dirs(&name);
     for d in &cgroups {
+        // Sweep empty leftovers of demos that were killed without cleaning up.
+        if let Some(Ok(rd)) = d.parent().map(std::fs::read_dir) {
+            for e in rd.flatten() {
+                if e.file_type().is_ok_and(|t| t.is_dir()) {
+                    let _ = std::fs::remove_dir(e.path());
+                }
+            }
+        }
         let _ = std::fs::create_dir_all(d);
     }
     let (pid_r, pid_w) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
@@ -149,6 +157,7 @@ fn run_inner(args: DemoArgs) -> std::io::Result<i32> {
             &format!("demo {name}"),
             opts,
             args.command.clone(),
+            None,
             None,
         )
     };

@@ -567,7 +567,15 @@ pub(crate) fn finish_live(proc: &mut Proc, c: &mut Container) -> bool {
         return true;
     };
     match c.runtime {
-        Runtime::Cdbg => proc.cmdline(pid).is_some_and(|s| s.contains("cdbg")),
+        // A demo init is cdbg's sealed copy, or a program given with --init
+        // whose parent is the `cdbg demo` holder.
+        Runtime::Cdbg => {
+            let parent = proc.stat(pid).map(|s| s.ppid);
+            proc.cmdline(pid).is_some_and(|s| s.contains("cdbg"))
+                || parent
+                    .and_then(|pp| proc.cmdline(pp))
+                    .is_some_and(|s| s.contains("cdbg"))
+        }
         Runtime::Nspawn => {
             if c.image.is_none() {
                 if let Some(pp) = proc.stat(pid).map(|s| s.ppid) {

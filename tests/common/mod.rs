@@ -232,6 +232,16 @@ impl Demo {
 
 impl Drop for Demo {
     fn drop(&mut self) {
+        // Closing its stdin ends the demo cleanly (cgroups removed); kill
+        // it if it does not go in time.
+        drop(self.child.stdin.take());
+        let t = Instant::now();
+        while t.elapsed() < Duration::from_secs(3) {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
