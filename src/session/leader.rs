@@ -26,7 +26,13 @@ use crate::sys;
 use crate::tty::{self, pty};
 
 /// The leader (forked by the enter stage after joining the namespaces).
-pub fn main(spec: &Spec, ctl: OwnedFd, selfexe: OwnedFd, stdio: Option<[OwnedFd; 3]>) -> ! {
+pub fn main(
+    spec: &Spec,
+    ctl: OwnedFd,
+    selfexe: OwnedFd,
+    stdio: Option<[OwnedFd; 3]>,
+    host_pty: Option<pty::Pty>,
+) -> ! {
     let _ = rustix::process::set_child_subreaper(Some(rustix::process::getpid()));
     if sys::block_signals(&[libc::SIGCHLD]).is_err() {
         die(125);
@@ -35,7 +41,7 @@ pub fn main(spec: &Spec, ctl: OwnedFd, selfexe: OwnedFd, stdio: Option<[OwnedFd;
         die(125)
     };
     let procfs = private_procfs();
-    match start(spec, &ctl, &selfexe, stdio) {
+    match start(spec, &ctl, &selfexe, stdio, host_pty) {
         Ok((child, errpipe)) => supervise(child, errpipe, &ctl, &sigchld, procfs.as_ref()),
         Err((code, msg)) => {
             proto::tell(&ctl, &Msg::Failed { code, msg });
@@ -78,6 +84,58 @@ fn private_procfs() -> Option<OwnedFd> {
 
 type Failure = (i32, String);
 
+/// Whether the command is a shell of the container's (or the default
+/// shell), whose users expect the bundled applets by name.
+fn wants_tools(spec: &Spec) -> bool {
+    let Some(a0) = spec.argv.first() else { return true };
+    let base = a0.as_bytes().rsplit(|&b| b == b'/').next().unwrap_or_default();
+    matches!(base, b"sh" | b"bash" | b"ash" | b"dash" | b"zsh" | b"ksh" | b"mksh")
+}
+
+/// Puts the bundled applets on the session's PATH without changing the
+/// container's files as the container sees them: the leader moves into a
+/// private copy of the container's mount namespace (slave, so the
+/// container's own mount changes still show) and mounts a small tmpfs on an
+/// EMPTY directory of the container (nothing is hidden), holding a copy of
+/// the sealed binary and one link per applet, then makes it read-only.
+/// Returns the directory to append to PATH.
+fn tool_dir(selfexe: BorrowedFd<'_>) -> Option<String> {
+    use rustix::mount::{mount, mount_change, mount_remount, MountFlags, MountPropagationFlags};
+    let mp = ["/mnt", "/media", "/srv", "/opt"].into_iter().find(|d| {
+        std::fs::symlink_metadata(d).is_ok_and(|m| m.is_dir())
+            && std::fs::read_dir(d).is_ok_and(|mut r| r.next().is_none())
+    })?;
+    sys::unshare(libc::CLONE_NEWNS).ok()?;
+    mount_change("/", MountPropagationFlags::REC | MountPropagationFlags::DOWNSTREAM).ok()?;
+    let flags = MountFlags::NOSUID | MountFlags::NODEV;
+    let len = rustix::fs::fstat(selfexe).ok()?.st_size as u64;
+    let opts = std::ffi::CString::new(format!("mode=755,size={}", len + (1 << 20))).ok()?;
+    mount("cdbg-tools", mp, "tmpfs", flags, Some(opts.as_c_str())).ok()?;
+    let bin = format!("{mp}/.cdbg/bin");
+    std::fs::create_dir_all(&bin).ok()?;
+    let exe = format!("{bin}/cdbg");
+    let mut out = std::fs::OpenOptions::new().write(true).create_new(true).mode_0755().open(&exe).ok()?;
+    let mut src = std::fs::File::from(rustix::io::fcntl_dupfd_cloexec(selfexe, 3).ok()?);
+    let _ = std::io::Seek::rewind(&mut src);
+    std::io::copy(&mut src, &mut out).ok()?;
+    drop(out);
+    for (name, _, _) in crate::applets::list() {
+        let _ = std::os::unix::fs::symlink("cdbg", format!("{bin}/{name}"));
+    }
+    let _ = mount_remount(mp, flags | MountFlags::RDONLY, c"");
+    Some(bin)
+}
+
+trait Mode0755 {
+    fn mode_0755(&mut self) -> &mut Self;
+}
+
+impl Mode0755 for std::fs::OpenOptions {
+    fn mode_0755(&mut self) -> &mut Self {
+        std::os::unix::fs::OpenOptionsExt::mode(self, 0o755)
+    }
+}
+
 use crate::enter::user::Creds;
 
 fn resolve_creds(spec: &Spec, root: BorrowedFd<'_>) -> Result<Creds, Failure> {
@@ -118,6 +176,7 @@ fn start(
     ctl: &OwnedFd,
     selfexe: &OwnedFd,
     stdio: Option<[OwnedFd; 3]>,
+    host_pty: Option<pty::Pty>,
 ) -> Result<(i32, OwnedFd), Failure> {
     let root = rustix::fs::open(
         "/",
@@ -126,11 +185,25 @@ fn start(
     )
     .map_err(|e| (125, format!("cannot open the container's root: {e}")))?;
     let creds = resolve_creds(spec, root.as_fd())?;
-    let env = build_env(spec, &creds);
+    let mut env = build_env(spec, &creds);
+    if wants_tools(spec) {
+        if let Some(dir) = tool_dir(selfexe.as_fd()) {
+            let path = env.get("PATH").map(|p| p.to_owned()).unwrap_or_default();
+            let mut p = path.into_encoded_bytes();
+            p.extend_from_slice(b":");
+            p.extend_from_slice(dir.as_bytes());
+            // SAFETY-free: bytes came from an OsString plus ASCII.
+            env.set("PATH", OsStr::from_bytes(&p));
+        }
+    }
     let pty = if spec.tty {
-        let p = pty::open_in(&root)
-            .or_else(|_| pty::open_host())
-            .map_err(|e| (125, format!("cannot allocate a PTY: {e}")))?;
+        // The container's own devpts; a host PTY (opened by the enter stage
+        // before it joined the container) only when there is none.
+        let p = match (pty::open_in(&root), host_pty) {
+            (Ok(p), _) => p,
+            (Err(_), Some(h)) => h,
+            (Err(e), None) => return Err((125, format!("cannot allocate a PTY in the container: {e}"))),
+        };
         if let Some((r, c)) = spec.winsize {
             tty::set_winsize(&p.master, r, c);
         }

@@ -142,6 +142,9 @@ fn enter(spec: &Spec, inh: Inherited) -> Result<i32, StageErr> {
         fail!("{e}");
     }
     drop(targets);
+    // A host PTY, opened while /dev is still the host's: the fallback for a
+    // container without a usable devpts (never opened through its paths).
+    let host_pty = if spec.tty { crate::tty::pty::open_host().ok() } else { None };
     if let Err(e) = ns::join(&handle, &names) {
         fail!(
             "cannot join the namespaces ({}) of PID {pid}: {e}",
@@ -160,9 +163,9 @@ fn enter(spec: &Spec, inh: Inherited) -> Result<i32, StageErr> {
     drop(root);
 
     match sys::fork() {
-        Ok(sys::Fork::Child) => leader::main(spec, ctl, selfexe, stdio),
+        Ok(sys::Fork::Child) => leader::main(spec, ctl, selfexe, stdio, host_pty),
         Ok(sys::Fork::Parent(child)) => {
-            drop((ctl, selfexe, stdio));
+            drop((ctl, selfexe, stdio, host_pty));
             let status = rustix::process::waitpid(Pid::from_raw(child), WaitOptions::empty());
             let code = match status {
                 Ok(Some((_, st))) => st.exit_status().unwrap_or(125),

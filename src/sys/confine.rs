@@ -64,7 +64,7 @@ pub fn ptrace_seccomp_get_filter(pid: i32, index: u64) -> io::Result<Vec<RawSock
     // SAFETY: with a NULL data pointer the kernel only returns the length.
     let len = check(unsafe {
         libc::ptrace(
-            PTRACE_SECCOMP_GET_FILTER,
+            PTRACE_SECCOMP_GET_FILTER as _,
             pid,
             index as usize,
             std::ptr::null_mut::<RawSockFilter>(),
@@ -75,7 +75,7 @@ pub fn ptrace_seccomp_get_filter(pid: i32, index: u64) -> io::Result<Vec<RawSock
     // a filter attached to a task never changes, so the length cannot grow.
     let got = check(unsafe {
         libc::ptrace(
-            PTRACE_SECCOMP_GET_FILTER,
+            PTRACE_SECCOMP_GET_FILTER as _,
             pid,
             index as usize,
             buf.as_mut_ptr(),
@@ -96,7 +96,7 @@ pub fn ptrace_seccomp_get_flags(pid: i32, index: u64) -> io::Result<u64> {
     // properly laid out `struct seccomp_metadata`.
     check(unsafe {
         libc::ptrace(
-            PTRACE_SECCOMP_GET_METADATA,
+            PTRACE_SECCOMP_GET_METADATA as _,
             pid,
             std::mem::size_of::<SeccompMetadata>(),
             &mut md as *mut SeccompMetadata,

@@ -14,7 +14,7 @@ use rustix::fs::{Mode, OFlags, ResolveFlags};
 use rustix::pty::OpenptFlags;
 
 /// The devpts filesystem magic (`DEVPTS_SUPER_MAGIC`).
-const DEVPTS_MAGIC: i64 = 0x1cd1;
+const DEVPTS_MAGIC: u64 = 0x1cd1;
 
 /// A PTY pair: the master (for the host side) and the peer (for the
 /// command).
@@ -35,7 +35,7 @@ fn is_ptmx(fd: &OwnedFd, need_devpts: bool) -> bool {
     }
     if need_devpts {
         return rustix::fs::fstatfs(fd)
-            .map(|s| s.f_type == DEVPTS_MAGIC)
+            .map(|s| s.f_type as u64 == DEVPTS_MAGIC)
             .unwrap_or(false);
     }
     true
