@@ -373,7 +373,7 @@ cmd_check() {
     docker) timeout 10 "$CDBG_DOCKER" info >/dev/null 2>&1 ;;
     docker2) command -v dockerd >/dev/null && locked docker2 docker2_up ;;
     podman) command -v podman >/dev/null && timeout 30 podman info >/dev/null 2>&1 ;;
-    podman-rootless) id "$CDBG_RL_USER" >/dev/null 2>&1 && timeout 30 pmrl info >/dev/null 2>&1 ;;
+    podman-rootless) id "$CDBG_RL_USER" >/dev/null 2>&1 && timeout 30 "${BASH_SOURCE[0]}" podman-rootless-cli info >/dev/null 2>&1 ;;
     ctr|k8s) ctr_ok ;;
     runc) command -v runc >/dev/null && command -v jq >/dev/null ;;
     lxc) command -v lxc-create >/dev/null && [ -e /usr/share/lxc/templates/lxc-busybox ] ;;
