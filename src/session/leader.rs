@@ -87,9 +87,18 @@ type Failure = (i32, String);
 /// Whether the command is a shell of the container's (or the default
 /// shell), whose users expect the bundled applets by name.
 fn wants_tools(spec: &Spec) -> bool {
-    let Some(a0) = spec.argv.first() else { return true };
-    let base = a0.as_bytes().rsplit(|&b| b == b'/').next().unwrap_or_default();
-    matches!(base, b"sh" | b"bash" | b"ash" | b"dash" | b"zsh" | b"ksh" | b"mksh")
+    let Some(a0) = spec.argv.first() else {
+        return true;
+    };
+    let base = a0
+        .as_bytes()
+        .rsplit(|&b| b == b'/')
+        .next()
+        .unwrap_or_default();
+    matches!(
+        base,
+        b"sh" | b"bash" | b"ash" | b"dash" | b"zsh" | b"ksh" | b"mksh"
+    )
 }
 
 /// Puts the bundled applets on the session's PATH without changing the
@@ -106,7 +115,11 @@ fn tool_dir(selfexe: BorrowedFd<'_>) -> Option<String> {
             && std::fs::read_dir(d).is_ok_and(|mut r| r.next().is_none())
     })?;
     sys::unshare(libc::CLONE_NEWNS).ok()?;
-    mount_change("/", MountPropagationFlags::REC | MountPropagationFlags::DOWNSTREAM).ok()?;
+    mount_change(
+        "/",
+        MountPropagationFlags::REC | MountPropagationFlags::DOWNSTREAM,
+    )
+    .ok()?;
     let flags = MountFlags::NOSUID | MountFlags::NODEV;
     let len = rustix::fs::fstat(selfexe).ok()?.st_size as u64;
     let opts = std::ffi::CString::new(format!("mode=755,size={}", len + (1 << 20))).ok()?;
@@ -114,7 +127,12 @@ fn tool_dir(selfexe: BorrowedFd<'_>) -> Option<String> {
     let bin = format!("{mp}/.cdbg/bin");
     std::fs::create_dir_all(&bin).ok()?;
     let exe = format!("{bin}/cdbg");
-    let mut out = std::fs::OpenOptions::new().write(true).create_new(true).mode_0755().open(&exe).ok()?;
+    let mut out = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode_0755()
+        .open(&exe)
+        .ok()?;
     let mut src = std::fs::File::from(rustix::io::fcntl_dupfd_cloexec(selfexe, 3).ok()?);
     let _ = std::io::Seek::rewind(&mut src);
     std::io::copy(&mut src, &mut out).ok()?;
@@ -202,7 +220,9 @@ fn start(
         let p = match (pty::open_in(&root), host_pty) {
             (Ok(p), _) => p,
             (Err(_), Some(h)) => h,
-            (Err(e), None) => return Err((125, format!("cannot allocate a PTY in the container: {e}"))),
+            (Err(e), None) => {
+                return Err((125, format!("cannot allocate a PTY in the container: {e}")))
+            }
         };
         if let Some((r, c)) = spec.winsize {
             tty::set_winsize(&p.master, r, c);

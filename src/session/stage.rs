@@ -144,7 +144,11 @@ fn enter(spec: &Spec, inh: Inherited) -> Result<i32, StageErr> {
     drop(targets);
     // A host PTY, opened while /dev is still the host's: the fallback for a
     // container without a usable devpts (never opened through its paths).
-    let host_pty = if spec.tty { crate::tty::pty::open_host().ok() } else { None };
+    let host_pty = if spec.tty {
+        crate::tty::pty::open_host().ok()
+    } else {
+        None
+    };
     if let Err(e) = ns::join(&handle, &names) {
         fail!(
             "cannot join the namespaces ({}) of PID {pid}: {e}",
