@@ -475,3 +475,89 @@ fn demo_runs_without_any_runtime() {
     t.line("exit 5");
     t.expect("EXIT=5");
 }
+
+#[test]
+fn terminal_restored_when_cdbg_is_terminated() {
+    let c = Demo::busybox();
+    let t = Tmux::start(
+        &format!("{} -it --pid {} sh", cdbg().display(), c.pid),
+        80,
+        24,
+    );
+    t.expect("/ # ");
+    let client = pids_matching(&format!("{} -it --pid {}", cdbg().display(), c.pid));
+    assert_eq!(client.len(), 1, "{client:?}");
+    Command::new("kill")
+        .args(["-TERM", &client[0].to_string()])
+        .status()
+        .unwrap();
+    t.expect("EXIT=143");
+    t.expect("MODE=icanon,echo");
+}
+
+#[test]
+fn applets_on_the_path_of_the_containers_own_shell() {
+    let c = Demo::busybox();
+    let o = c.run(&[
+        "sh",
+        "-c",
+        "command -v ss; ss -ltn | head -1; cdbg-ps -o pid= -p 1",
+    ]);
+    let out = stdout(&o);
+    assert!(out.contains("/.cdbg/bin/ss"), "{out} {}", stderr(&o));
+    assert!(out.contains("Local Address"), "{out}");
+    // The container's own programs come first on PATH.
+    let o = c.run(&["sh", "-c", "which ls"]);
+    assert_eq!(stdout(&o).trim(), "/bin/ls");
+    // The container itself sees no change.
+    let mnt: Vec<_> = std::fs::read_dir(format!("/proc/{}/root/mnt", c.pid))
+        .unwrap()
+        .collect();
+    assert!(mnt.is_empty(), "{mnt:?}");
+}
+
+#[test]
+fn vi_edits_a_file_in_a_scratch_container() {
+    let c = Demo::scratch();
+    let file = format!("/proc/{}/root/note-{}.conf", c.pid, c.pid);
+    std::fs::write(&file, "port = 80\n").unwrap();
+    let t = Tmux::start(
+        &format!(
+            "{} -it --pid {} vi /note-{}.conf",
+            cdbg().display(),
+            c.pid,
+            c.pid
+        ),
+        80,
+        24,
+    );
+    t.expect("port = 80");
+    t.keys(&["-l", "A0"]);
+    t.keys(&["Escape"]);
+    t.keys(&["-l", ":wq"]);
+    t.keys(&["Enter"]);
+    t.expect("EXIT=0");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "port = 800\n");
+    let _ = std::fs::remove_file(&file);
+}
+
+#[test]
+fn rescue_gets_in_at_pids_max() {
+    let c = Demo::busybox();
+    let pids_max = format!("/sys/fs/cgroup/pids/cdbg-demo/{}/pids.max", c.name);
+    if !require(
+        std::path::Path::new(&pids_max).exists(),
+        "a v1 pids cgroup for the demo container",
+    ) {
+        return;
+    }
+    let current = std::fs::read_to_string(pids_max.replace("pids.max", "pids.current")).unwrap();
+    std::fs::write(&pids_max, current.trim()).unwrap();
+    let o = c.run(&["true"]);
+    assert_eq!(o.status.code(), Some(125), "{}", stderr(&o));
+    assert!(stderr(&o).contains("pids"), "{}", stderr(&o));
+    assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+    let o = c.run(&["--rescue", "sh", "-c", "id -u; echo in"]);
+    assert_eq!(stdout(&o), "0\nin\n", "{}", stderr(&o));
+    std::fs::write(&pids_max, "max").unwrap();
+}

@@ -312,3 +312,70 @@ fn docker_exec_style_errors() {
         "{e}"
     );
 }
+
+#[test]
+fn docker_container_by_pid() {
+    if !usable("docker") {
+        return;
+    }
+    let f = Fixture::start("docker", "bb");
+    let o = Command::new(cdbg())
+        .args([
+            "--pid",
+            &f.pid.to_string(),
+            "sh",
+            "-c",
+            "hostname; cat /proc/1/cmdline",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("sleep"), "{}", stdout(&o));
+}
+
+/// SIGCONTs the frozen processes on drop, whatever happens in the test.
+struct Thaw(Vec<i32>);
+
+impl Drop for Thaw {
+    fn drop(&mut self) {
+        for p in &self.0 {
+            let _ = Command::new("kill")
+                .args(["-CONT", &p.to_string()])
+                .status();
+        }
+    }
+}
+
+#[test]
+fn rescue_with_dockerd_frozen() {
+    if !usable("docker") {
+        return;
+    }
+    let f = Fixture::start("docker", "bb");
+    let mut daemons: Vec<i32> = pids_matching("dockerd");
+    daemons.extend(pids_matching("containerd --config /var/run/docker"));
+    assert!(!daemons.is_empty());
+    let _thaw = Thaw(daemons.clone());
+    for p in &daemons {
+        Command::new("kill")
+            .args(["-STOP", &p.to_string()])
+            .status()
+            .unwrap();
+    }
+    let t = std::time::Instant::now();
+    let o = Command::new("timeout")
+        .arg("20")
+        .arg(cdbg())
+        .args([&f.name, "hostname"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = Command::new("timeout")
+        .arg("20")
+        .arg(cdbg())
+        .arg("ls")
+        .output()
+        .unwrap();
+    assert!(stdout(&o).contains(&f.name), "{}", stdout(&o));
+    assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+}

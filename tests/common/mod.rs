@@ -90,7 +90,7 @@ pub fn busybox_rootfs() -> PathBuf {
         let bb = Path::new("/bin/busybox");
         assert!(bb.exists() || !in_ci(), "busybox-static is not installed");
         let root = scratch_dir("bbroot");
-        for d in ["bin", "etc", "root", "home/app", "tmp"] {
+        for d in ["bin", "etc", "root", "home/app", "tmp", "mnt"] {
             std::fs::create_dir_all(root.join(d)).unwrap();
         }
         std::fs::copy(bb, root.join("bin/busybox")).unwrap();
