@@ -25,7 +25,7 @@ mkdir -p "$CDBG_LOG_DIR" "$CDBG_CACHE_DIR" "$CDBG_RUN_DIR" /etc/cdbg-ci
 ensure_packages() {
   local missing=() p sysd
   for p in docker.io busybox-static podman runc containerd jq tmux uidmap iproute2 \
-           util-linux procps gcc libc6-dev binutils iptables git ca-certificates; do
+           util-linux procps gcc libc6-dev binutils iptables git ca-certificates strace time; do
     pkg_installed "$p" || missing+=("$p")
   done
   if [ ${#missing[@]} -gt 0 ]; then
