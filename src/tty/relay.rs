@@ -45,6 +45,10 @@ struct Pump<'a> {
     /// is flushed: how stdin EOF reaches the command.
     close_dst_at_eof: bool,
     eof: bool,
+    /// Move data with splice(2) instead of read+write (pipe → the user's
+    /// stdout); turned off at the first EINVAL (a destination splice
+    /// cannot write to).
+    splice: bool,
 }
 
 impl<'a> Pump<'a> {
@@ -55,6 +59,7 @@ impl<'a> Pump<'a> {
             buf: Vec::with_capacity(BUF),
             start: 0,
             close_dst_at_eof: false,
+            splice: false,
             eof: src.is_none(),
         }
     }
@@ -89,6 +94,28 @@ impl<'a> Pump<'a> {
                 self.eof = true;
             }
         }
+    }
+
+    /// Moves what is ready from a pipe straight to the destination with
+    /// splice (no copy through user space); falls back to read+write.
+    /// Returns Err when the destination is gone.
+    fn pump(&mut self) -> io::Result<()> {
+        if self.splice {
+            if let (Some(src), Some(dst)) = (self.src, self.dst.as_ref().map(Dst::fd)) {
+                let flags = rustix::pipe::SpliceFlags::NONBLOCK | rustix::pipe::SpliceFlags::MOVE;
+                match rustix::pipe::splice(src, None, dst, None, 1 << 20, flags) {
+                    Ok(0) => {
+                        self.eof = true;
+                        return Ok(());
+                    }
+                    Ok(_) | Err(Errno::AGAIN) | Err(Errno::INTR) => return Ok(()),
+                    Err(Errno::INVAL) => self.splice = false,
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+        self.fill();
+        self.flush()
     }
 
     /// Writes what it can; returns Err when the destination is gone.
@@ -216,6 +243,9 @@ pub fn run(
     }
     let mut out = Pump::new(Some(out_fd), Some(Dst::Borrowed(stdout)));
     let mut err = Pump::new(err_fd, Some(Dst::Borrowed(stderr)));
+    // Pipes from the command: splice them to the user's stdout and stderr.
+    out.splice = !is_pty;
+    err.splice = !is_pty;
     let mut exit: Option<Outcome> = None;
     let mut ctl_open = true;
     let mut deadline: Option<Instant> = None;
@@ -309,15 +339,13 @@ pub fn run(
                     }
                 }
                 2 => {
-                    out.fill();
-                    if out.flush().is_err() {
+                    if out.pump().is_err() {
                         // The user's stdout is gone (ssh dropped): end.
                         return Outcome::Signalled(libc::SIGPIPE);
                     }
                 }
                 3 => {
-                    err.fill();
-                    let _ = err.flush();
+                    let _ = err.pump();
                 }
                 4 => match proto::recv(opts.ctl.as_fd()) {
                     Ok(Some((Msg::Exit { code }, _))) => exit = Some(Outcome::Exit(code)),
