@@ -78,6 +78,15 @@ pub struct ExecOpts {
     /// Everything is on fire: privileged, no cgroup join, no seccomp.
     #[arg(long)]
     pub rescue: bool,
+    /// Keep the session: start it detached and print its ID (`cdbg attach ID`).
+    #[arg(short = 'd', long)]
+    pub detach: bool,
+    /// Keep the session under this name.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Keep the session, with these detach keys (docker syntax: ctrl-p,ctrl-q) and `~.`.
+    #[arg(long = "detach-keys", value_name = "KEYS")]
+    pub detach_keys: Option<String>,
 }
 
 /// cdbg: a daemonless container debugger.
@@ -118,6 +127,12 @@ pub enum Sub {
     /// List the containers on this host (from /proc, cgroups and the runtimes' files; no daemon).
     #[command(visible_alias = "ps")]
     Ls(LsArgs),
+    /// Re-attach to a kept session.
+    Attach(session::client::AttachArgs),
+    /// List kept sessions.
+    Sessions(session::client::SessionsArgs),
+    /// End a kept session, or signal its command.
+    Kill(session::client::KillArgs),
 }
 
 /// `cdbg ls` options.
@@ -134,7 +149,7 @@ pub struct LsArgs {
     pub runtime: Option<String>,
 }
 
-const SUBCOMMANDS: &[&str] = &["demo", "ls", "ps"];
+const SUBCOMMANDS: &[&str] = &["demo", "ls", "ps", "attach", "sessions", "kill"];
 
 /// Flags that take a value (to find the first positional word).
 const VALUE_FLAGS: &[&str] = &[
@@ -147,6 +162,8 @@ const VALUE_FLAGS: &[&str] = &[
     "-u",
     "--user",
     "--ns",
+    "--name",
+    "--detach-keys",
 ];
 
 fn first_positional(args: &[OsString]) -> Option<usize> {
@@ -196,11 +213,16 @@ pub fn main() -> i32 {
         .any(|a| a.as_bytes() == b"--pid" || a.as_bytes().starts_with(b"--pid="));
     if let Some(p) = pos {
         let word = args[p].to_string_lossy();
-        if !has_pid && p == 1 && SUBCOMMANDS.contains(&word.as_ref()) {
+        // `cdbg kill` is the kill applet unless it names a session.
+        let applet_kill = word == "kill" && !session::client::is_session_kill(&args[2..]);
+        if !has_pid && p == 1 && SUBCOMMANDS.contains(&word.as_ref()) && !applet_kill {
             let cli = SubCli::parse_from(&args);
             return match cli.cmd {
                 Sub::Demo(d) => crate::demo::run(d),
                 Sub::Ls(a) => ls(a),
+                Sub::Attach(a) => session::client::attach(a),
+                Sub::Sessions(a) => session::client::sessions(a),
+                Sub::Kill(a) => session::client::kill(a),
             };
         }
         // busybox-style `cdbg APPLET ARGS`, unless a container has that name.
@@ -553,6 +575,16 @@ pub fn run_in(
         },
         confine: plan,
     };
+    let keep = session::client::KeepOpts {
+        detach: opts.detach,
+        name: opts.name.clone(),
+        detach_keys: opts.detach_keys.clone(),
+    };
+    match session::client::wants_keep(&keep, tty && stdin_tty) {
+        Ok(Some(k)) => return session::client::run_kept(spec, k),
+        Ok(None) => {}
+        Err(e) => return fail(label, e),
+    }
     session::run(spec, interactive)
 }
 

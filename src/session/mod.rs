@@ -11,6 +11,9 @@
 //!
 //! See ARCHITECTURE.md for the descriptors each process holds.
 
+pub mod client;
+pub mod holder;
+pub mod keys;
 pub mod leader;
 pub mod proto;
 pub mod seal;
