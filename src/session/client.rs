@@ -91,7 +91,7 @@ pub struct AttachArgs {
     /// Detach keys (docker syntax, e.g. ctrl-p,ctrl-q); also enables `~.`.
     #[arg(long = "detach-keys", value_name = "KEYS")]
     pub detach_keys: Option<String>,
-    /// The session: ID, unique ID prefix, or name.
+    /// The session: ID, unique ID prefix, name (or its socket's path).
     pub session: String,
 }
 
@@ -147,6 +147,10 @@ pub fn attach(a: AttachArgs) -> i32 {
         },
         None => None,
     };
+    if a.session.contains('/') {
+        // A socket path (tests, or a session directory elsewhere).
+        return attach_id(&a.session, a.steal, keys);
+    }
     let m = match holder::resolve(&a.session) {
         Ok(m) => m,
         Err(e) => return fail(e),
@@ -224,9 +228,9 @@ pub fn attach_id(id: &str, steal: bool, keys: Option<Vec<u8>>) -> i32 {
     let (rows, cols) = super::user_winsize().unwrap_or((24, 80));
     let mut hello = size_payload(rows, cols).to_vec();
     hello.push(u8::from(steal));
-    if !send_all(&sock, &frame(b'H', &hello)) {
-        return fail(format!("session {id}: the holder hung up"));
-    }
+    // A refusal may already be waiting (the holder answers a stranger at
+    // once and hangs up): read the answer even when the send failed.
+    let _ = send_all(&sock, &frame(b'H', &hello));
     let mut frames = Frames::default();
     match recv_frame(&sock, &mut frames) {
         Some((b'A', _)) => {}
