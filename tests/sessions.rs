@@ -451,6 +451,44 @@ fn non_owner_cannot_connect() {
         "sleep 34567"
     )
     .is_empty()));
+    let _ = std::fs::remove_file(format!("/run/cdbg/sessions/{id}.json"));
+}
+
+#[test]
+fn a_killed_holder_takes_its_session_along_and_is_cleaned_up() {
+    let c = Demo::busybox();
+    let e = Env::new();
+    let tag = format!("{}", 36000 + c.pid % 1000);
+    let id = e.detach(
+        c.pid,
+        &[
+            "sh",
+            "-c",
+            &format!("(setsid sleep {tag}1 &); sleep {tag}2"),
+        ],
+    );
+    assert!(wait_until(Duration::from_secs(3), || pids_matching(
+        &format!("sleep {tag}")
+    )
+    .len()
+        == 2));
+    let holder = e.session(&id).unwrap()["holder_pid"].as_i64().unwrap();
+    Command::new("kill")
+        .args(["-9", &holder.to_string()])
+        .status()
+        .unwrap();
+    assert!(wait_until(Duration::from_secs(1), || pids_matching(
+        &format!("sleep {tag}")
+    )
+    .is_empty()));
+    // The stale entry is removed by the next listing.
+    assert!(e.session(&id).is_none());
+    let dir = e.run_dir().join("sessions");
+    assert!(!dir.join(format!("{id}.sock")).exists());
+    assert!(!dir.join(format!("{id}.json")).exists());
+    // `cdbg kill` with a number still means the applet (a PID).
+    let o = e.run(&["kill", "-0", &std::process::id().to_string()]);
+    assert!(o.status.success(), "{}", stderr(&o));
 }
 
 #[test]

@@ -130,7 +130,11 @@ pub fn is_session_kill(args: &[std::ffi::OsString]) -> bool {
             first = Some(a.into_owned());
         }
     }
-    first.is_some_and(|f| holder::resolve(&f).is_ok())
+    // A number is a PID for the applet unless it is a whole ID or a name.
+    first.is_some_and(|f| match holder::resolve(&f) {
+        Ok(m) => !f.bytes().all(|b| b.is_ascii_digit()) || m.id == f || m.name == Some(f),
+        Err(_) => false,
+    })
 }
 
 fn fail(msg: impl std::fmt::Display) -> i32 {

@@ -179,7 +179,16 @@ fn read_meta(path: &Path) -> Option<Meta> {
 
 /// Whether the holder of `m` is still running (PID and start time match).
 pub fn holder_alive(m: &Meta) -> bool {
-    m.holder_pid > 0 && super::stage::proc_start_time(m.holder_pid).ok() == Some(m.holder_start)
+    if m.holder_pid <= 0 {
+        return false;
+    }
+    // A zombie holder (its new parent has not reaped it yet) is gone.
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", m.holder_pid)).unwrap_or_default();
+    let zombie = stat
+        .rsplit_once(')')
+        .map(|(_, r)| r.trim_start().starts_with(['Z', 'X']))
+        .unwrap_or(true);
+    !zombie && super::stage::proc_start_time(m.holder_pid).ok() == Some(m.holder_start)
 }
 
 fn remove_files(m: &Meta) {
