@@ -569,3 +569,42 @@ fn a_plain_session_still_dies_with_its_client() {
     .is_empty()));
     drop(t);
 }
+
+#[test]
+fn the_holder_keeps_none_of_the_callers_descriptors() {
+    let c = Demo::busybox();
+    let e = Env::new();
+    // fd 7 is another copy of stdout: if the holder kept it, reading stdout
+    // to EOF would wait for the session to end (an ssh channel that hangs).
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "exec 7>&1; {}",
+            e.shell(&format!("-d --pid {} sleep 37001", c.pid))
+        ))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = std::io::Read::read_to_string(&mut out, &mut s);
+        let _ = tx.send(s);
+    });
+    let id = rx
+        .recv_timeout(Duration::from_secs(5))
+        .expect("stdout reached EOF while the session runs");
+    let id = id.trim();
+    assert!(child.wait().unwrap().success());
+    let holder = e.session(id).unwrap()["holder_pid"].as_i64().unwrap();
+    let fds: Vec<String> = std::fs::read_dir(format!("/proc/{holder}/fd"))
+        .unwrap()
+        .flatten()
+        .filter_map(|f| std::fs::read_link(f.path()).ok())
+        .map(|p| p.display().to_string())
+        .collect();
+    assert!(!fds.iter().any(|f| f.contains("pipe:")), "{fds:?}");
+    assert!(e.run(&["kill", id]).status.success());
+}

@@ -556,6 +556,10 @@ fn holder_main(spec: Spec, mut meta: Meta, listener: UnixListener, report: Owned
             }
         }
     }
+    {
+        use std::os::fd::AsRawFd;
+        sys::holder::close_inherited(&[listener.as_raw_fd(), report.as_raw_fd()]);
+    }
     let _ = std::env::set_current_dir("/");
     let sigs = [libc::SIGTERM, libc::SIGINT, libc::SIGHUP, libc::SIGQUIT];
     let sigfd = match sys::block_signals(&sigs).and_then(|_| sys::signalfd(&sigs)) {

@@ -4,6 +4,7 @@
 //! of cdbg needs.
 
 pub mod confine;
+pub mod holder;
 pub mod net;
 pub mod procs;
 
