@@ -171,7 +171,7 @@ impl Escapes {
             }
             if !self.keys.is_empty() {
                 let n = self.held.len();
-                if n < self.keys.len() && self.keys[n] == b && (n > 0 || self.held.is_empty()) {
+                if n < self.keys.len() && self.keys[n] == b {
                     self.held.push(b);
                     self.since.get_or_insert_with(Instant::now);
                     if self.held.len() == self.keys.len() {
