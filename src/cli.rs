@@ -164,6 +164,11 @@ const VALUE_FLAGS: &[&str] = &[
     "--ns",
     "--name",
     "--detach-keys",
+    "--cgroup",
+    "--runtime",
+    "--cap-add",
+    "--cap-drop",
+    "--seccomp",
 ];
 
 fn first_positional(args: &[OsString]) -> Option<usize> {
@@ -608,5 +613,13 @@ mod tests {
         );
         assert_eq!(first_positional(&os(&["cdbg", "-t"])), None);
         assert_eq!(first_positional(&os(&["cdbg", "demo"])), Some(1));
+        assert_eq!(
+            first_positional(&os(&["cdbg", "--runtime", "docker", "web"])),
+            Some(3)
+        );
+        assert_eq!(
+            first_positional(&os(&["cdbg", "--cap-add", "NET_ADMIN", "ls"])),
+            Some(3)
+        );
     }
 }
