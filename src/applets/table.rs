@@ -7,7 +7,7 @@
 //! blanks. Widths count `char`s, which is right for the ASCII that these
 //! tools print and close enough for the odd UTF-8 file name.
 //!
-//! ```
+//! ```text
 //! use cdbg::applets::table::{Align, Table};
 //! let mut t = Table::new();
 //! t.col("PID", Align::Right).col("CMD", Align::Left);
