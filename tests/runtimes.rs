@@ -379,3 +379,45 @@ fn rescue_with_dockerd_frozen() {
     assert!(stdout(&o).contains(&f.name), "{}", stdout(&o));
     assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
 }
+
+#[test]
+fn rootless_podman_uids_are_the_containers_view() {
+    if !usable("podman-rootless") {
+        return;
+    }
+    let f = Fixture::start("podman-rootless", "bb");
+    // Inside, the command is root of the container's user namespace ...
+    let o = f.cdbg(&["id"]);
+    assert!(
+        stdout(&o).starts_with("uid=0(root) gid=0(root)"),
+        "{} {}",
+        stdout(&o),
+        stderr(&o)
+    );
+    // ... which is the rootless user on the host, like the container's init.
+    let tag = format!("sleep {}", 60000 + f.pid % 5000);
+    let mut child = Command::new(cdbg())
+        .arg(f.target())
+        .args(["sleep", &tag[6..]])
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut pids = vec![];
+    assert!(wait_until(Duration::from_secs(10), || {
+        pids = pids_matching(&tag);
+        !pids.is_empty()
+    }));
+    let host_uid = |pid: i32| std::fs::metadata(format!("/proc/{pid}")).unwrap().uid();
+    assert_eq!(host_uid(pids[0]), host_uid(f.pid));
+    assert_ne!(host_uid(pids[0]), 0);
+    let _ = child.kill();
+    let _ = child.wait();
+    // A user of the container's /etc/passwd maps through the same uid_map.
+    let o = Command::new(cdbg())
+        .args(["-u", "app"])
+        .arg(f.target())
+        .args(["id", "-un"])
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&o).trim(), "app", "{}", stderr(&o));
+}
