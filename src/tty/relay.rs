@@ -39,8 +39,10 @@ impl Dst<'_> {
 struct Pump<'a> {
     src: Option<BorrowedFd<'a>>,
     dst: Option<Dst<'a>>,
+    /// Allocated (once) at the first read; `start..end` is pending.
     buf: Vec<u8>,
     start: usize,
+    end: usize,
     /// Close `dst` (drop the owned copy) once `src` is at EOF and the buffer
     /// is flushed: how stdin EOF reaches the command.
     close_dst_at_eof: bool,
@@ -56,8 +58,9 @@ impl<'a> Pump<'a> {
         Pump {
             src,
             dst,
-            buf: Vec::with_capacity(BUF),
+            buf: Vec::new(),
             start: 0,
+            end: 0,
             close_dst_at_eof: false,
             splice: false,
             eof: src.is_none(),
@@ -65,7 +68,7 @@ impl<'a> Pump<'a> {
     }
 
     fn pending(&self) -> bool {
-        self.start < self.buf.len()
+        self.start < self.end
     }
 
     fn wants_read(&self) -> bool {
@@ -79,21 +82,22 @@ impl<'a> Pump<'a> {
     /// Reads once; returns false at EOF or on an error that ends the stream.
     fn fill(&mut self) {
         let Some(src) = self.src else { return };
-        self.buf.resize(BUF, 0);
-        self.start = 0;
-        match rustix::io::read(src, &mut self.buf[..]) {
-            Ok(0) => {
-                self.buf.clear();
-                self.eof = true;
-            }
-            Ok(n) => self.buf.truncate(n),
-            // EIO: the PTY's last peer is gone; treat as EOF.
-            Err(Errno::AGAIN) | Err(Errno::INTR) => self.buf.clear(),
-            Err(_) => {
-                self.buf.clear();
-                self.eof = true;
-            }
+        if self.buf.is_empty() {
+            self.buf = vec![0; BUF];
         }
+        self.clear();
+        match rustix::io::read(src, &mut self.buf[..]) {
+            Ok(0) => self.eof = true,
+            Ok(n) => self.end = n,
+            // EIO: the PTY's last peer is gone; treat as EOF.
+            Err(Errno::AGAIN) | Err(Errno::INTR) => {}
+            Err(_) => self.eof = true,
+        }
+    }
+
+    fn clear(&mut self) {
+        self.start = 0;
+        self.end = 0;
     }
 
     /// Moves what is ready from a pipe straight to the destination with
@@ -121,20 +125,18 @@ impl<'a> Pump<'a> {
     /// Writes what it can; returns Err when the destination is gone.
     fn flush(&mut self) -> io::Result<()> {
         let Some(dst) = self.dst.as_ref().map(Dst::fd) else {
-            self.buf.clear();
-            self.start = 0;
+            self.clear();
             return Ok(());
         };
         while self.pending() {
-            match rustix::io::write(dst, &self.buf[self.start..]) {
+            match rustix::io::write(dst, &self.buf[self.start..self.end]) {
                 Ok(n) => self.start += n,
                 Err(Errno::AGAIN) => return Ok(()),
                 Err(Errno::INTR) => continue,
                 Err(e) => return Err(e.into()),
             }
         }
-        self.buf.clear();
-        self.start = 0;
+        self.clear();
         Ok(())
     }
 }
@@ -327,14 +329,12 @@ pub fn run(
                 0 => {
                     input.fill();
                     if input.flush().is_err() {
-                        input.buf.clear();
-                        input.start = 0;
+                        input.clear();
                     }
                 }
                 1 => {
                     if input.flush().is_err() {
-                        input.buf.clear();
-                        input.start = 0;
+                        input.clear();
                         input.eof = true;
                     }
                 }
