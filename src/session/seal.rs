@@ -36,8 +36,7 @@ pub fn sealed_copy(src: &File) -> io::Result<OwnedFd> {
     let len = src.metadata()?.len();
     let mut copied = 0u64;
     while copied < len {
-        let n = match rustix::fs::sendfile(&memfd, src, None, (len - copied) as usize)
-        {
+        let n = match rustix::fs::sendfile(&memfd, src, None, (len - copied) as usize) {
             Ok(0) => break,
             Ok(n) => n,
             Err(_) => return fallback_copy(src, memfd, len),
