@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::ffi::OsString;
 
-use super::procfs::{fail, ProcRoot};
+use super::procfs::{fail, start};
 
 const HELP: &str = "\
 Usage: free [OPTIONS]
@@ -252,22 +252,16 @@ fn parse(args: &[String]) -> Result<Opts, String> {
 
 /// Entry point of the `free` applet.
 pub fn main(argv: Vec<OsString>) -> i32 {
-    let args: Vec<String> = argv
-        .iter()
-        .skip(1)
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
-    if args.iter().any(|a| a == "--help") {
-        print!("{HELP}");
-        return 0;
-    }
-    let o = match parse(&args) {
-        Ok(o) => o,
-        Err(e) => return fail("free", format!("{e} (see free --help)"), 1),
-    };
-    let proc = match ProcRoot::open() {
-        Ok(p) => p,
-        Err(e) => return fail("free", format!("cannot open procfs: {e}"), 1),
+    let (o, proc) = match start(
+        &argv,
+        "free",
+        HELP,
+        &["--help"],
+        parse,
+        "cannot open procfs",
+    ) {
+        Ok(v) => v,
+        Err(code) => return code,
     };
     let count = o
         .count

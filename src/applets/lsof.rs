@@ -9,7 +9,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use rustix::fs::FileType;
 
-use super::procfs::{fail, Names, ProcRoot, Process};
+use super::procfs::{fail, start, Names, ProcRoot, Process};
 use super::table::{Align, Table};
 
 const HELP: &str = "\
@@ -484,22 +484,16 @@ fn rows_of(proc: &ProcRoot, p: &Process, socks: &HashMap<u64, Sock>) -> Vec<Row>
 
 /// Entry point of the `lsof` applet.
 pub fn main(argv: Vec<OsString>) -> i32 {
-    let args: Vec<String> = argv
-        .iter()
-        .skip(1)
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
-    if args.iter().any(|a| a == "--help" || a == "-h") {
-        print!("{HELP}");
-        return 0;
-    }
-    let o = match parse(&args) {
-        Ok(o) => o,
-        Err(e) => return fail("lsof", format!("{e} (see lsof --help)"), 1),
-    };
-    let proc = match ProcRoot::open() {
-        Ok(p) => p,
-        Err(e) => return fail("lsof", format!("cannot open procfs: {e}"), 1),
+    let (o, proc) = match start(
+        &argv,
+        "lsof",
+        HELP,
+        &["--help", "-h"],
+        parse,
+        "cannot open procfs",
+    ) {
+        Ok(v) => v,
+        Err(code) => return code,
     };
     let names = Names::load();
     let uids: Vec<u32> = o.users.iter().filter_map(|u| names.uid_of(u)).collect();

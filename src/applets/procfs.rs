@@ -573,6 +573,34 @@ fn parse_id_file(b: &[u8]) -> HashMap<u32, String> {
     m
 }
 
+/// The common start of the process applets (`free`, `ps`, `top`, `lsof`):
+/// takes the arguments after argv[0] as (lossy) UTF-8, prints `help` when
+/// one of `help_flags` is among them, parses them with `parse` and opens
+/// /proc. `Err` carries the exit status to return: 0 after the help text, 1
+/// after printing `APPLET: ERROR (see APPLET --help)` for bad arguments or
+/// `APPLET: OPEN_ERR: ERROR` when /proc cannot be opened.
+pub fn start<O>(
+    argv: &[OsString],
+    applet: &str,
+    help: &str,
+    help_flags: &[&str],
+    parse: impl FnOnce(&[String]) -> Result<O, String>,
+    open_err: &str,
+) -> Result<(O, ProcRoot), i32> {
+    let args: Vec<String> = argv
+        .iter()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    if args.iter().any(|a| help_flags.contains(&a.as_str())) {
+        print!("{help}");
+        return Err(0);
+    }
+    let o = parse(&args).map_err(|e| fail(applet, format!("{e} (see {applet} --help)"), 1))?;
+    let proc = ProcRoot::open().map_err(|e| fail(applet, format!("{open_err}: {e}"), 1))?;
+    Ok((o, proc))
+}
+
 /// Prints `APPLET: message` on stderr and returns `code` (for the applets'
 /// error paths).
 pub fn fail(applet: &str, msg: impl std::fmt::Display, code: i32) -> i32 {

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::ffi::OsString;
 use std::io::Write;
 
-use super::procfs::{fail, tty_name, Names, ProcRoot, Process};
+use super::procfs::{fail, start, tty_name, Names, ProcRoot, Process};
 use super::table::{Align, Column, Table};
 
 const HELP: &str = "\
@@ -544,22 +544,16 @@ enum SortVal {
 
 /// Entry point of the `ps` applet.
 pub fn main(argv: Vec<OsString>) -> i32 {
-    let args: Vec<String> = argv
-        .iter()
-        .skip(1)
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
-    if args.iter().any(|a| a == "--help") {
-        print!("{HELP}");
-        return 0;
-    }
-    let o = match parse_args(&args) {
-        Ok(o) => o,
-        Err(e) => return fail("ps", format!("{e} (see ps --help)"), 1),
-    };
-    let proc = match ProcRoot::open() {
-        Ok(p) => p,
-        Err(e) => return fail("ps", format!("cannot read processes: {e}"), 1),
+    let (o, proc) = match start(
+        &argv,
+        "ps",
+        HELP,
+        &["--help"],
+        parse_args,
+        "cannot read processes",
+    ) {
+        Ok(v) => v,
+        Err(code) => return code,
     };
     let procs = match proc.processes() {
         Ok(v) => v,
