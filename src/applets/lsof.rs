@@ -443,14 +443,7 @@ fn rows_of(proc: &ProcRoot, p: &Process, socks: &HashMap<u64, Sock>) -> Vec<Row>
             });
         }
     }
-    let mut fds: Vec<i32> = proc
-        .list(&format!("{pid}/fd"))
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|n| n.parse().ok())
-        .collect();
-    fds.sort_unstable();
-    for fd in fds {
+    for fd in proc.fds(pid) {
         let info = proc
             .read_string(&format!("{pid}/fdinfo/{fd}"))
             .unwrap_or_default();

@@ -182,6 +182,19 @@ impl ProcRoot {
         Ok(v)
     }
 
+    /// The open file descriptor numbers of `pid` (from /proc/PID/fd),
+    /// sorted; empty when they cannot be listed.
+    pub fn fds(&self, pid: i32) -> Vec<i32> {
+        let mut v: Vec<i32> = self
+            .list(&format!("{pid}/fd"))
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|n| n.parse().ok())
+            .collect();
+        v.sort_unstable();
+        v
+    }
+
     /// One process: stat, status and cmdline.
     pub fn process(&self, pid: i32) -> io::Result<Process> {
         let stat = self.read(&format!("{pid}/stat"))?;

@@ -364,14 +364,7 @@ pub fn socket_owners(proc: &ProcRoot) -> Owners {
             .read_string(&format!("{pid}/comm"))
             .map(|s| s.trim_end().to_string())
             .unwrap_or_default();
-        let mut fds: Vec<u32> = proc
-            .list(&format!("{pid}/fd"))
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|n| n.parse().ok())
-            .collect();
-        fds.sort_unstable();
-        for fdn in fds {
+        for fdn in proc.fds(pid) {
             let Ok(link) = proc.readlink(&format!("{pid}/fd/{fdn}")) else {
                 continue;
             };
@@ -384,7 +377,7 @@ pub fn socket_owners(proc: &ProcRoot) -> Owners {
                     owners
                         .entry(ino)
                         .or_default()
-                        .push((comm.clone(), pid as u32, fdn));
+                        .push((comm.clone(), pid as u32, fdn as u32));
                 }
             }
         }
@@ -1100,16 +1093,16 @@ pub fn netstat_main(args: Vec<OsString>) -> i32 {
     if udp {
         kinds.push(Kind::Udp);
     }
+    let title = match which {
+        Which::Listening => "only servers",
+        Which::All => "servers and established",
+        Which::Connected => "w/o servers",
+    };
     let mut out = String::new();
     if tcp || udp {
         let socks = match list_sockets(&kinds, v4, v6) {
             Ok(s) => s,
             Err(e) => return fail("netstat", format!("cannot list sockets: {e}")),
-        };
-        let title = match which {
-            Which::Listening => "only servers",
-            Which::All => "servers and established",
-            Which::Connected => "w/o servers",
         };
         let _ = writeln!(out, "Active Internet connections ({title})");
         let _ = write!(
@@ -1152,11 +1145,6 @@ pub fn netstat_main(args: Vec<OsString>) -> i32 {
         {
             Ok(s) => s,
             Err(e) => return fail("netstat", format!("cannot list unix sockets: {e}")),
-        };
-        let title = match which {
-            Which::Listening => "only servers",
-            Which::All => "servers and established",
-            Which::Connected => "w/o servers",
         };
         let _ = writeln!(out, "Active UNIX domain sockets ({title})");
         let _ = write!(
