@@ -131,38 +131,22 @@ fn render(m: &Mem, o: &Opts) -> String {
         }
         s.push('\n');
     };
-    if o.wide {
-        s.push_str("               total        used        free      shared     buffers       cache   available\n");
-        line(
-            &mut s,
-            "Mem:",
-            &[
-                m.total,
-                m.used,
-                m.free,
-                m.shared,
-                m.buffers,
-                m.cache,
-                m.available,
-            ],
-        );
+    let (header, buff_cache) = if o.wide {
+        (
+            "               total        used        free      shared     buffers       cache   available\n",
+            vec![m.buffers, m.cache],
+        )
     } else {
-        s.push_str(
+        (
             "               total        used        free      shared  buff/cache   available\n",
-        );
-        line(
-            &mut s,
-            "Mem:",
-            &[
-                m.total,
-                m.used,
-                m.free,
-                m.shared,
-                m.buffers + m.cache,
-                m.available,
-            ],
-        );
-    }
+            vec![m.buffers + m.cache],
+        )
+    };
+    s.push_str(header);
+    let mut mem = vec![m.total, m.used, m.free, m.shared];
+    mem.extend(buff_cache);
+    mem.push(m.available);
+    line(&mut s, "Mem:", &mem);
     let swap_used = m.swap_total.saturating_sub(m.swap_free);
     line(&mut s, "Swap:", &[m.swap_total, swap_used, m.swap_free]);
     if o.total {
