@@ -356,6 +356,24 @@ fn meminfo() -> std::collections::HashMap<String, u64> {
         .collect()
 }
 
+/// The numbers of one line of `free` output (after its label).
+fn free_numbers(line: &str) -> Vec<u64> {
+    line.split_whitespace()
+        .skip(1)
+        .map(|x| x.parse().unwrap())
+        .collect()
+}
+
+/// The "total" field of the Mem: line of `free` output.
+fn free_mem_total(out: &str) -> &str {
+    out.lines()
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+}
+
 #[test]
 fn free_matches_proc_meminfo() {
     let (rc, out, err) = run("free", &[]);
@@ -366,11 +384,7 @@ fn free_matches_proc_meminfo() {
         lines[0],
         "               total        used        free      shared  buff/cache   available"
     );
-    let mem: Vec<u64> = lines[1]
-        .split_whitespace()
-        .skip(1)
-        .map(|x| x.parse().unwrap())
-        .collect();
+    let mem = free_numbers(lines[1]);
     assert!(lines[1].starts_with("Mem: "));
     assert_eq!(mem[0], m["MemTotal"]);
     let close = |a: u64, b: u64| a.abs_diff(b) <= m["MemTotal"] / 50;
@@ -382,44 +396,17 @@ fn free_matches_proc_meminfo() {
         "buff/cache"
     );
     assert!(close(mem[5], m["MemAvailable"]), "available");
-    let swap: Vec<u64> = lines[2]
-        .split_whitespace()
-        .skip(1)
-        .map(|x| x.parse().unwrap())
-        .collect();
+    let swap = free_numbers(lines[2]);
     assert_eq!(swap[0], m["SwapTotal"]);
     // Units.
     let (_, out, _) = run("free", &["-b"]);
-    let total: u64 = out
-        .lines()
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
+    let total: u64 = free_mem_total(&out).parse().unwrap();
     assert_eq!(total, m["MemTotal"] * 1024);
     let (_, out, _) = run("free", &["-m"]);
-    let total: u64 = out
-        .lines()
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
+    let total: u64 = free_mem_total(&out).parse().unwrap();
     assert_eq!(total, m["MemTotal"] / 1024);
     let (_, out, _) = run("free", &["-h"]);
-    assert!(out
-        .lines()
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .nth(1)
-        .unwrap()
-        .ends_with('i'));
+    assert!(free_mem_total(&out).ends_with('i'));
 }
 
 #[test]
