@@ -106,6 +106,21 @@ fn line_with_pid(out: &str, col: usize, pid: u32) -> Option<&str> {
         .find(|l| l.split_whitespace().nth(col) == Some(p.as_str()))
 }
 
+/// Runs `sh -c SCRIPT` under `unshare -m --propagation private` (plus
+/// `-p -f`, a new PID namespace, with `new_pid_ns`), asserts it exits 0 and
+/// returns its stdout.
+#[track_caller]
+fn unshared_sh(new_pid_ns: bool, script: &str) -> String {
+    let mut args = vec!["-m"];
+    if new_pid_ns {
+        args.extend(["-p", "-f"]);
+    }
+    args.extend(["--propagation", "private", "sh", "-c", script]);
+    let (rc, out, err) = decode(Command::new("unshare").args(&args).output().unwrap());
+    assert_eq!(rc, 0, "{out}{err}");
+    out
+}
+
 fn need_tool(tool: &str) -> bool {
     let ok = Command::new("sh")
         .args(["-c", &format!("command -v {tool}")])
@@ -471,12 +486,7 @@ fn mount_umount_in_a_private_namespace() {
         d = d.display(),
         m = mnt.display()
     );
-    let out = Command::new("unshare")
-        .args(["-m", "--propagation", "private", "sh", "-c", &script])
-        .output()
-        .unwrap();
-    let (rc, out, err) = decode(out);
-    assert_eq!(rc, 0, "{out}{err}");
+    let out = unshared_sh(false, &script);
     let l: Vec<&str> = out.lines().collect();
     let f: Vec<&str> = l[0].split_whitespace().collect();
     assert_eq!(f[..2], ["cdbgt-tmp", "tmpfs"], "{out}");
@@ -494,23 +504,12 @@ fn applets_work_without_proc() {
     let d = bin_dir().display().to_string();
     // A fresh PID namespace whose /proc is an empty tmpfs: ps must mount its
     // own private procfs and see the new namespace (itself as PID 1).
-    let out = Command::new("unshare")
-        .args([
-            "-m",
-            "-p",
-            "-f",
-            "--propagation",
-            "private",
-            "sh",
-            "-c",
-            &format!(
-                "mount -t tmpfs none /proc; test -z \"$(ls /proc)\" || exit 9; exec {d}/ps -e -o pid,comm"
-            ),
-        ])
-        .output()
-        .unwrap();
-    let (rc, out, err) = decode(out);
-    assert_eq!(rc, 0, "{out}{err}");
+    let out = unshared_sh(
+        true,
+        &format!(
+            "mount -t tmpfs none /proc; test -z \"$(ls /proc)\" || exit 9; exec {d}/ps -e -o pid,comm"
+        ),
+    );
     let rows: Vec<Vec<&str>> = out
         .lines()
         .skip(1)
@@ -522,23 +521,14 @@ fn applets_work_without_proc() {
     // free, findmnt and lsof work.
     let sleeper = spawn(Command::new("sleep").arg("12350"), "sleep");
     let pid = sleeper.pid();
-    let out = Command::new("unshare")
-        .args([
-            "-m",
-            "--propagation",
-            "private",
-            "sh",
-            "-c",
-            &format!(
-                "mount -t tmpfs none /proc; test -z \"$(ls /proc)\" || exit 9
-                 {d}/ps -o pid,args -p {pid} && {d}/free && {d}/findmnt -n -o TARGET,FSTYPE /proc \
-                 && {d}/lsof -p {pid} && {d}/top -b -n 1 -p {pid}"
-            ),
-        ])
-        .output()
-        .unwrap();
-    let (rc, out, err) = decode(out);
-    assert_eq!(rc, 0, "{out}{err}");
+    let out = unshared_sh(
+        false,
+        &format!(
+            "mount -t tmpfs none /proc; test -z \"$(ls /proc)\" || exit 9
+             {d}/ps -o pid,args -p {pid} && {d}/free && {d}/findmnt -n -o TARGET,FSTYPE /proc \
+             && {d}/lsof -p {pid} && {d}/top -b -n 1 -p {pid}"
+        ),
+    );
     assert!(
         line_with_pid(&out, 0, pid).is_some_and(|l| l.ends_with("sleep 12350")),
         "{out}"
@@ -707,21 +697,7 @@ fn ps_uses_an_inherited_proc_fd() {
          strace -f -e trace=fsopen -o {d}/without-fd.trace {d}/ps -e -o pid,comm || exit 8
          echo ---; cat {d}/with-fd.trace; echo ---; cat {d}/without-fd.trace"
     );
-    let out = Command::new("unshare")
-        .args([
-            "-m",
-            "-p",
-            "-f",
-            "--propagation",
-            "private",
-            "sh",
-            "-c",
-            &script,
-        ])
-        .output()
-        .unwrap();
-    let (rc, out, err) = decode(out);
-    assert_eq!(rc, 0, "{out}{err}");
+    let out = unshared_sh(true, &script);
     let parts: Vec<&str> = out.split("---\n").collect();
     assert_eq!(parts.len(), 4, "{out}");
     // The same view either way: sh is PID 1 of the new namespace.
