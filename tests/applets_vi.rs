@@ -99,6 +99,12 @@ impl Tmux {
         self.run(&["send-keys", k]);
     }
 
+    /// Types literal text, then Enter (an ex command, a search, a shell line).
+    fn line(&self, s: &str) {
+        self.text(s);
+        self.key("Enter");
+    }
+
     fn screen(&self) -> Vec<String> {
         self.run(&["capture-pane", "-p"])
             .lines()
@@ -207,8 +213,7 @@ fn edit_and_save_in_place() {
     });
     assert_eq!(scr[2], "server_name test.com");
     assert_eq!(scr[3], "index index.html");
-    t.text(":wq");
-    t.key("Enter");
+    t.line(":wq");
     assert_eq!(wait_exit(&dir), 0);
 
     let want =
@@ -238,20 +243,17 @@ fn quit_refused_when_modified() {
     let t = Tmux::start(&dir, 80, 24, &vi_script("a.conf"));
     t.wait_status("\"a.conf\"");
     t.text("ddx");
-    t.text(":q");
-    t.key("Enter");
+    t.line(":q");
     t.wait_status("E37: No write since last change");
     assert!(!dir.path("exit").exists(), "vi quit with unsaved changes");
     // :w to another file leaves the original alone.
-    t.text(":w copy.conf");
-    t.key("Enter");
+    t.line(":w copy.conf");
     t.wait_status("copy.conf\" [New] 4L");
     assert_eq!(
         fs::read_to_string(dir.path("copy.conf")).unwrap(),
         "isten 80\nserver_name example.com\nroot /srv/www\nlog_level debug\n"
     );
-    t.text(":q!");
-    t.key("Enter");
+    t.line(":q!");
     assert_eq!(wait_exit(&dir), 0);
     assert_eq!(fs::read_to_string(&f).unwrap(), CONF);
     assert_sane_tty(&dir);
@@ -277,8 +279,7 @@ fn search_jumps() {
     t.wait_status("\"big.txt\" 200L");
     t.text("100G");
     t.wait_status("100,1");
-    t.text("/needle");
-    t.key("Enter");
+    t.line("/needle");
     let scr = t.wait_status("150,10");
     assert!(scr.iter().any(|l| l == "key150 = needle"), "{scr:?}");
     t.text("n");
@@ -286,14 +287,11 @@ fn search_jumps() {
     t.text("0");
     let scr = t.wait_status("40,1");
     assert!(scr.iter().any(|l| l == "key40 = needle"));
-    t.text("?line 7");
-    t.key("Enter");
+    t.line("?line 7");
     t.wait_status("7,1");
-    t.text(":$");
-    t.key("Enter");
+    t.line(":$");
     t.wait_status("200,1");
-    t.text(":q");
-    t.key("Enter");
+    t.line(":q");
     assert_eq!(wait_exit(&dir), 0);
     assert_sane_tty(&dir);
 }
@@ -437,21 +435,18 @@ fn suspend_with_ctrl_z_and_resume() {
     // An interactive bash gives job control, as in a real session.
     let t = Tmux::start(&dir, 80, 24, "PS1='$ ' exec bash --norc --noprofile -i");
     t.wait("the prompt", |s| s.iter().any(|l| l.starts_with("$")));
-    t.text("./vi s.txt");
-    t.key("Enter");
+    t.line("./vi s.txt");
     t.wait_status("\"s.txt\" 2L");
     t.text("x");
     t.key("C-z");
     t.wait("the job stopped", |s| {
         s.iter().any(|l| l.contains("Stopped"))
     });
-    t.text("stty -a > stty.tmp; fg");
-    t.key("Enter");
+    t.line("stty -a > stty.tmp; fg");
     t.wait_status("\"s.txt\" [+]");
     let scr = t.screen();
     assert_eq!(scr[0], "ne", "{scr:?}");
-    t.text(":wq");
-    t.key("Enter");
+    t.line(":wq");
     t.wait("the prompt again", |s| {
         s.iter().filter(|l| l.starts_with("$")).count() >= 3
     });
