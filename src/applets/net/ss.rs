@@ -171,8 +171,9 @@ fn lazy_proc(slot: &mut Option<ProcRoot>) -> io::Result<&ProcRoot> {
     Ok(slot.as_ref().expect("just set"))
 }
 
-/// Parses an address of /proc/net/{tcp,udp}{,6}: hex words in host order.
-fn proc_addr(s: &str) -> Option<(IpAddr, u16)> {
+/// Parses an address of /proc/net/{tcp,udp}{,6}: hex words in host order
+/// (`0100007F:1F90` is 127.0.0.1 port 8080).
+pub(crate) fn proc_addr(s: &str) -> Option<(IpAddr, u16)> {
     let (a, p) = s.split_once(':')?;
     let port = u16::from_str_radix(p, 16).ok()?;
     let ip = match a.len() {
@@ -180,7 +181,7 @@ fn proc_addr(s: &str) -> Option<(IpAddr, u16)> {
         32 => {
             let mut b = [0u8; 16];
             for w in 0..4 {
-                let word = u32::from_str_radix(&a[w * 8..w * 8 + 8], 16).ok()?;
+                let word = u32::from_str_radix(a.get(w * 8..w * 8 + 8)?, 16).ok()?;
                 b[w * 4..w * 4 + 4].copy_from_slice(&word.to_le_bytes());
             }
             IpAddr::V6(b.into())
