@@ -121,6 +121,11 @@ fn unshared_sh(new_pid_ns: bool, script: &str) -> String {
     out
 }
 
+/// The words of the first (header) line of `out`.
+fn header(out: &str) -> Vec<&str> {
+    out.lines().next().unwrap().split_whitespace().collect()
+}
+
 fn need_tool(tool: &str) -> bool {
     let ok = Command::new("sh")
         .args(["-c", &format!("command -v {tool}")])
@@ -188,11 +193,7 @@ fn ps_ef_and_aux_headers_and_rows() {
     let (rc, out, _) = run("ps", &["-ef"]);
     assert_eq!(rc, 0);
     assert_eq!(
-        out.lines()
-            .next()
-            .unwrap()
-            .split_whitespace()
-            .collect::<Vec<_>>(),
+        header(&out),
         ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"]
     );
     let l = line_with_pid(&out, 1, sleeper.pid()).expect("sleep in ps -ef");
@@ -206,11 +207,7 @@ fn ps_ef_and_aux_headers_and_rows() {
     let (rc, out, _) = run("ps", &["aux"]);
     assert_eq!(rc, 0);
     assert_eq!(
-        out.lines()
-            .next()
-            .unwrap()
-            .split_whitespace()
-            .collect::<Vec<_>>(),
+        header(&out),
         ["USER", "PID", "%CPU", "%MEM", "VSZ", "RSS", "TTY", "STAT", "START", "TIME", "COMMAND"]
     );
     let l = line_with_pid(&out, 1, sleeper.pid()).expect("sleep in ps aux");
@@ -285,14 +282,7 @@ fn ps_alone_shows_own_processes_without_a_tty() {
     // No controlling terminal here: procps shows our tty-less processes.
     let (rc, out, _) = run("ps", &[]);
     assert_eq!(rc, 0);
-    assert_eq!(
-        out.lines()
-            .next()
-            .unwrap()
-            .split_whitespace()
-            .collect::<Vec<_>>(),
-        ["PID", "TTY", "TIME", "CMD"]
-    );
+    assert_eq!(header(&out), ["PID", "TTY", "TIME", "CMD"]);
     assert!(out.lines().any(|l| l.ends_with(" ps")), "{out}");
 }
 
@@ -312,11 +302,7 @@ fn lsof_shows_an_open_file_and_a_listening_socket() {
     let (rc, out, err) = run("lsof", &["-p", &kid.pid().to_string()]);
     assert_eq!(rc, 0, "{err}");
     assert_eq!(
-        out.lines()
-            .next()
-            .unwrap()
-            .split_whitespace()
-            .collect::<Vec<_>>(),
+        header(&out),
         ["COMMAND", "PID", "USER", "FD", "TYPE", "DEVICE", "SIZE/OFF", "NODE", "NAME"]
     );
     let l = out
