@@ -173,8 +173,13 @@ impl ProcRoot {
 
     /// Every PID visible in this procfs, ascending.
     pub fn pids(&self) -> io::Result<Vec<i32>> {
+        self.numbers_in(".")
+    }
+
+    /// The numeric names in directory `rel`, ascending.
+    fn numbers_in(&self, rel: &str) -> io::Result<Vec<i32>> {
         let mut v: Vec<i32> = self
-            .list(".")?
+            .list(rel)?
             .iter()
             .filter_map(|n| n.parse().ok())
             .collect();
@@ -185,14 +190,7 @@ impl ProcRoot {
     /// The open file descriptor numbers of `pid` (from /proc/PID/fd),
     /// sorted; empty when they cannot be listed.
     pub fn fds(&self, pid: i32) -> Vec<i32> {
-        let mut v: Vec<i32> = self
-            .list(&format!("{pid}/fd"))
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|n| n.parse().ok())
-            .collect();
-        v.sort_unstable();
-        v
+        self.numbers_in(&format!("{pid}/fd")).unwrap_or_default()
     }
 
     /// One process: stat, status and cmdline.
