@@ -584,6 +584,25 @@ fn parse_id_file(b: &[u8]) -> HashMap<u32, String> {
     m
 }
 
+/// Splits items into a forest by their `(id, parent id)` pairs: the indexes
+/// of the roots (items whose parent is themselves or not among the items)
+/// and, per id, the indexes of its children, both in input order.
+pub fn forest<K: std::hash::Hash + Eq + Copy>(
+    links: impl Iterator<Item = (K, K)> + Clone,
+) -> (Vec<usize>, HashMap<K, Vec<usize>>) {
+    let ids: std::collections::HashSet<K> = links.clone().map(|(id, _)| id).collect();
+    let mut kids: HashMap<K, Vec<usize>> = HashMap::new();
+    let mut roots = Vec::new();
+    for (i, (id, parent)) in links.enumerate() {
+        if parent != id && ids.contains(&parent) {
+            kids.entry(parent).or_default().push(i);
+        } else {
+            roots.push(i);
+        }
+    }
+    (roots, kids)
+}
+
 /// The common start of the process applets (`free`, `ps`, `top`, `lsof`):
 /// takes the arguments after argv[0] as (lossy) UTF-8, prints `help` when
 /// one of `help_flags` is among them, parses them with `parse` and opens
