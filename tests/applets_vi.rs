@@ -162,6 +162,20 @@ fn vi_script(args: &str) -> String {
     format!("./vi {args}; echo $? > exit.tmp; stty -a > stty.tmp; mv exit.tmp exit; sleep 60")
 }
 
+/// `None` without tmux (see [`have_tmux`]); else a new [`Dir`] named `tag`
+/// holding `file` (its path is returned) with `contents`, and an 80x24 tmux
+/// session running vi on it.
+fn vi_session(tag: &str, file: &str, contents: &str) -> Option<(Dir, PathBuf, Tmux)> {
+    if !have_tmux() {
+        return None;
+    }
+    let dir = Dir::new(tag);
+    let f = dir.path(file);
+    fs::write(&f, contents).unwrap();
+    let t = Tmux::start(&dir, 80, 24, &vi_script(file));
+    Some((dir, f, t))
+}
+
 fn wait_exit(dir: &Dir) -> i32 {
     let t0 = Instant::now();
     while t0.elapsed() < Duration::from_secs(10) {
@@ -234,13 +248,9 @@ fn edit_and_save_in_place() {
 
 #[test]
 fn quit_refused_when_modified() {
-    if !have_tmux() {
+    let Some((dir, f, t)) = vi_session("quit", "a.conf", CONF) else {
         return;
-    }
-    let dir = Dir::new("quit");
-    let f = dir.path("a.conf");
-    fs::write(&f, CONF).unwrap();
-    let t = Tmux::start(&dir, 80, 24, &vi_script("a.conf"));
+    };
     t.wait_status("\"a.conf\"");
     t.text("ddx");
     t.line(":q");
@@ -261,11 +271,6 @@ fn quit_refused_when_modified() {
 
 #[test]
 fn search_jumps() {
-    if !have_tmux() {
-        return;
-    }
-    let dir = Dir::new("search");
-    let f = dir.path("big.txt");
     let mut s = String::new();
     for i in 1..=200 {
         if i == 150 || i == 40 {
@@ -274,8 +279,9 @@ fn search_jumps() {
             s.push_str(&format!("line {i}\n"));
         }
     }
-    fs::write(&f, &s).unwrap();
-    let t = Tmux::start(&dir, 80, 24, &vi_script("big.txt"));
+    let Some((dir, _, t)) = vi_session("search", "big.txt", &s) else {
+        return;
+    };
     t.wait_status("\"big.txt\" 200L");
     t.text("100G");
     t.wait_status("100,1");
@@ -298,14 +304,11 @@ fn search_jumps() {
 
 #[test]
 fn resize_redraws_cleanly() {
-    if !have_tmux() {
-        return;
-    }
-    let dir = Dir::new("resize");
-    let f = dir.path("r.txt");
     let long = "x".repeat(150);
-    fs::write(&f, format!("first line\n{long}\nthird\n")).unwrap();
-    let t = Tmux::start(&dir, 80, 24, &vi_script("r.txt"));
+    let Some((dir, _, t)) = vi_session("resize", "r.txt", &format!("first line\n{long}\nthird\n"))
+    else {
+        return;
+    };
     t.wait_status("\"r.txt\" 3L");
     t.text("0"); // any key clears the file message: the plain status remains
     for (cols, rows) in [(40u16, 8u16), (100, 30), (20, 5), (80, 24)] {
@@ -348,13 +351,9 @@ fn resize_redraws_cleanly() {
 
 #[test]
 fn terminal_restored_on_sigterm() {
-    if !have_tmux() {
+    let Some((dir, f, t)) = vi_session("term", "t.txt", "hello\n") else {
         return;
-    }
-    let dir = Dir::new("term");
-    let f = dir.path("t.txt");
-    fs::write(&f, "hello\n").unwrap();
-    let t = Tmux::start(&dir, 80, 24, &vi_script("t.txt"));
+    };
     t.wait_status("\"t.txt\"");
     t.text("i");
     t.text("typed");
