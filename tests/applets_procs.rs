@@ -106,6 +106,26 @@ fn line_with_pid(out: &str, col: usize, pid: u32) -> Option<&str> {
         .find(|l| l.split_whitespace().nth(col) == Some(p.as_str()))
 }
 
+/// Runs `sh -c SCRIPT` under `unshare -m --propagation private` (plus
+/// `-p -f`, a new PID namespace, with `new_pid_ns`), asserts it exits 0 and
+/// returns its stdout.
+#[track_caller]
+fn unshared_sh(new_pid_ns: bool, script: &str) -> String {
+    let mut args = vec!["-m"];
+    if new_pid_ns {
+        args.extend(["-p", "-f"]);
+    }
+    args.extend(["--propagation", "private", "sh", "-c", script]);
+    let (rc, out, err) = decode(Command::new("unshare").args(&args).output().unwrap());
+    assert_eq!(rc, 0, "{out}{err}");
+    out
+}
+
+/// The words of the first (header) line of `out`.
+fn header(out: &str) -> Vec<&str> {
+    out.lines().next().unwrap().split_whitespace().collect()
+}
+
 fn need_tool(tool: &str) -> bool {
     let ok = Command::new("sh")
         .args(["-c", &format!("command -v {tool}")])
@@ -173,11 +193,7 @@ fn ps_ef_and_aux_headers_and_rows() {
     let (rc, out, _) = run("ps", &["-ef"]);
     assert_eq!(rc, 0);
     assert_eq!(
-        out.lines()
-            .next()
-            .unwrap()
-            .split_whitespace()
-            .collect::<Vec<_>>(),
+        header(&out),
         ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"]
     );
     let l = line_with_pid(&out, 1, sleeper.pid()).expect("sleep in ps -ef");
@@ -191,11 +207,7 @@ fn ps_ef_and_aux_headers_and_rows() {
     let (rc, out, _) = run("ps", &["aux"]);
     assert_eq!(rc, 0);
     assert_eq!(
-        out.lines()
-            .next()
-            .unwrap()
-            .split_whitespace()
-            .collect::<Vec<_>>(),
+        header(&out),
         ["USER", "PID", "%CPU", "%MEM", "VSZ", "RSS", "TTY", "STAT", "START", "TIME", "COMMAND"]
     );
     let l = line_with_pid(&out, 1, sleeper.pid()).expect("sleep in ps aux");
@@ -270,14 +282,7 @@ fn ps_alone_shows_own_processes_without_a_tty() {
     // No controlling terminal here: procps shows our tty-less processes.
     let (rc, out, _) = run("ps", &[]);
     assert_eq!(rc, 0);
-    assert_eq!(
-        out.lines()
-            .next()
-            .unwrap()
-            .split_whitespace()
-            .collect::<Vec<_>>(),
-        ["PID", "TTY", "TIME", "CMD"]
-    );
+    assert_eq!(header(&out), ["PID", "TTY", "TIME", "CMD"]);
     assert!(out.lines().any(|l| l.ends_with(" ps")), "{out}");
 }
 
@@ -297,11 +302,7 @@ fn lsof_shows_an_open_file_and_a_listening_socket() {
     let (rc, out, err) = run("lsof", &["-p", &kid.pid().to_string()]);
     assert_eq!(rc, 0, "{err}");
     assert_eq!(
-        out.lines()
-            .next()
-            .unwrap()
-            .split_whitespace()
-            .collect::<Vec<_>>(),
+        header(&out),
         ["COMMAND", "PID", "USER", "FD", "TYPE", "DEVICE", "SIZE/OFF", "NODE", "NAME"]
     );
     let l = out
@@ -356,6 +357,24 @@ fn meminfo() -> std::collections::HashMap<String, u64> {
         .collect()
 }
 
+/// The numbers of one line of `free` output (after its label).
+fn free_numbers(line: &str) -> Vec<u64> {
+    line.split_whitespace()
+        .skip(1)
+        .map(|x| x.parse().unwrap())
+        .collect()
+}
+
+/// The "total" field of the Mem: line of `free` output.
+fn free_mem_total(out: &str) -> &str {
+    out.lines()
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+}
+
 #[test]
 fn free_matches_proc_meminfo() {
     let (rc, out, err) = run("free", &[]);
@@ -366,11 +385,7 @@ fn free_matches_proc_meminfo() {
         lines[0],
         "               total        used        free      shared  buff/cache   available"
     );
-    let mem: Vec<u64> = lines[1]
-        .split_whitespace()
-        .skip(1)
-        .map(|x| x.parse().unwrap())
-        .collect();
+    let mem = free_numbers(lines[1]);
     assert!(lines[1].starts_with("Mem: "));
     assert_eq!(mem[0], m["MemTotal"]);
     let close = |a: u64, b: u64| a.abs_diff(b) <= m["MemTotal"] / 50;
@@ -382,44 +397,17 @@ fn free_matches_proc_meminfo() {
         "buff/cache"
     );
     assert!(close(mem[5], m["MemAvailable"]), "available");
-    let swap: Vec<u64> = lines[2]
-        .split_whitespace()
-        .skip(1)
-        .map(|x| x.parse().unwrap())
-        .collect();
+    let swap = free_numbers(lines[2]);
     assert_eq!(swap[0], m["SwapTotal"]);
     // Units.
     let (_, out, _) = run("free", &["-b"]);
-    let total: u64 = out
-        .lines()
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
+    let total: u64 = free_mem_total(&out).parse().unwrap();
     assert_eq!(total, m["MemTotal"] * 1024);
     let (_, out, _) = run("free", &["-m"]);
-    let total: u64 = out
-        .lines()
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
+    let total: u64 = free_mem_total(&out).parse().unwrap();
     assert_eq!(total, m["MemTotal"] / 1024);
     let (_, out, _) = run("free", &["-h"]);
-    assert!(out
-        .lines()
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .nth(1)
-        .unwrap()
-        .ends_with('i'));
+    assert!(free_mem_total(&out).ends_with('i'));
 }
 
 #[test]
@@ -484,12 +472,7 @@ fn mount_umount_in_a_private_namespace() {
         d = d.display(),
         m = mnt.display()
     );
-    let out = Command::new("unshare")
-        .args(["-m", "--propagation", "private", "sh", "-c", &script])
-        .output()
-        .unwrap();
-    let (rc, out, err) = decode(out);
-    assert_eq!(rc, 0, "{out}{err}");
+    let out = unshared_sh(false, &script);
     let l: Vec<&str> = out.lines().collect();
     let f: Vec<&str> = l[0].split_whitespace().collect();
     assert_eq!(f[..2], ["cdbgt-tmp", "tmpfs"], "{out}");
@@ -507,23 +490,12 @@ fn applets_work_without_proc() {
     let d = bin_dir().display().to_string();
     // A fresh PID namespace whose /proc is an empty tmpfs: ps must mount its
     // own private procfs and see the new namespace (itself as PID 1).
-    let out = Command::new("unshare")
-        .args([
-            "-m",
-            "-p",
-            "-f",
-            "--propagation",
-            "private",
-            "sh",
-            "-c",
-            &format!(
-                "mount -t tmpfs none /proc; test -z \"$(ls /proc)\" || exit 9; exec {d}/ps -e -o pid,comm"
-            ),
-        ])
-        .output()
-        .unwrap();
-    let (rc, out, err) = decode(out);
-    assert_eq!(rc, 0, "{out}{err}");
+    let out = unshared_sh(
+        true,
+        &format!(
+            "mount -t tmpfs none /proc; test -z \"$(ls /proc)\" || exit 9; exec {d}/ps -e -o pid,comm"
+        ),
+    );
     let rows: Vec<Vec<&str>> = out
         .lines()
         .skip(1)
@@ -535,23 +507,14 @@ fn applets_work_without_proc() {
     // free, findmnt and lsof work.
     let sleeper = spawn(Command::new("sleep").arg("12350"), "sleep");
     let pid = sleeper.pid();
-    let out = Command::new("unshare")
-        .args([
-            "-m",
-            "--propagation",
-            "private",
-            "sh",
-            "-c",
-            &format!(
-                "mount -t tmpfs none /proc; test -z \"$(ls /proc)\" || exit 9
-                 {d}/ps -o pid,args -p {pid} && {d}/free && {d}/findmnt -n -o TARGET,FSTYPE /proc \
-                 && {d}/lsof -p {pid} && {d}/top -b -n 1 -p {pid}"
-            ),
-        ])
-        .output()
-        .unwrap();
-    let (rc, out, err) = decode(out);
-    assert_eq!(rc, 0, "{out}{err}");
+    let out = unshared_sh(
+        false,
+        &format!(
+            "mount -t tmpfs none /proc; test -z \"$(ls /proc)\" || exit 9
+             {d}/ps -o pid,args -p {pid} && {d}/free && {d}/findmnt -n -o TARGET,FSTYPE /proc \
+             && {d}/lsof -p {pid} && {d}/top -b -n 1 -p {pid}"
+        ),
+    );
     assert!(
         line_with_pid(&out, 0, pid).is_some_and(|l| l.ends_with("sleep 12350")),
         "{out}"
@@ -720,21 +683,7 @@ fn ps_uses_an_inherited_proc_fd() {
          strace -f -e trace=fsopen -o {d}/without-fd.trace {d}/ps -e -o pid,comm || exit 8
          echo ---; cat {d}/with-fd.trace; echo ---; cat {d}/without-fd.trace"
     );
-    let out = Command::new("unshare")
-        .args([
-            "-m",
-            "-p",
-            "-f",
-            "--propagation",
-            "private",
-            "sh",
-            "-c",
-            &script,
-        ])
-        .output()
-        .unwrap();
-    let (rc, out, err) = decode(out);
-    assert_eq!(rc, 0, "{out}{err}");
+    let out = unshared_sh(true, &script);
     let parts: Vec<&str> = out.split("---\n").collect();
     assert_eq!(parts.len(), 4, "{out}");
     // The same view either way: sh is PID 1 of the new namespace.

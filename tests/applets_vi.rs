@@ -99,6 +99,12 @@ impl Tmux {
         self.run(&["send-keys", k]);
     }
 
+    /// Types literal text, then Enter (an ex command, a search, a shell line).
+    fn line(&self, s: &str) {
+        self.text(s);
+        self.key("Enter");
+    }
+
     fn screen(&self) -> Vec<String> {
         self.run(&["capture-pane", "-p"])
             .lines()
@@ -156,6 +162,20 @@ fn vi_script(args: &str) -> String {
     format!("./vi {args}; echo $? > exit.tmp; stty -a > stty.tmp; mv exit.tmp exit; sleep 60")
 }
 
+/// `None` without tmux (see [`have_tmux`]); else a new [`Dir`] named `tag`
+/// holding `file` (its path is returned) with `contents`, and an 80x24 tmux
+/// session running vi on it.
+fn vi_session(tag: &str, file: &str, contents: &str) -> Option<(Dir, PathBuf, Tmux)> {
+    if !have_tmux() {
+        return None;
+    }
+    let dir = Dir::new(tag);
+    let f = dir.path(file);
+    fs::write(&f, contents).unwrap();
+    let t = Tmux::start(&dir, 80, 24, &vi_script(file));
+    Some((dir, f, t))
+}
+
 fn wait_exit(dir: &Dir) -> i32 {
     let t0 = Instant::now();
     while t0.elapsed() < Duration::from_secs(10) {
@@ -207,8 +227,7 @@ fn edit_and_save_in_place() {
     });
     assert_eq!(scr[2], "server_name test.com");
     assert_eq!(scr[3], "index index.html");
-    t.text(":wq");
-    t.key("Enter");
+    t.line(":wq");
     assert_eq!(wait_exit(&dir), 0);
 
     let want =
@@ -229,29 +248,22 @@ fn edit_and_save_in_place() {
 
 #[test]
 fn quit_refused_when_modified() {
-    if !have_tmux() {
+    let Some((dir, f, t)) = vi_session("quit", "a.conf", CONF) else {
         return;
-    }
-    let dir = Dir::new("quit");
-    let f = dir.path("a.conf");
-    fs::write(&f, CONF).unwrap();
-    let t = Tmux::start(&dir, 80, 24, &vi_script("a.conf"));
+    };
     t.wait_status("\"a.conf\"");
     t.text("ddx");
-    t.text(":q");
-    t.key("Enter");
+    t.line(":q");
     t.wait_status("E37: No write since last change");
     assert!(!dir.path("exit").exists(), "vi quit with unsaved changes");
     // :w to another file leaves the original alone.
-    t.text(":w copy.conf");
-    t.key("Enter");
+    t.line(":w copy.conf");
     t.wait_status("copy.conf\" [New] 4L");
     assert_eq!(
         fs::read_to_string(dir.path("copy.conf")).unwrap(),
         "isten 80\nserver_name example.com\nroot /srv/www\nlog_level debug\n"
     );
-    t.text(":q!");
-    t.key("Enter");
+    t.line(":q!");
     assert_eq!(wait_exit(&dir), 0);
     assert_eq!(fs::read_to_string(&f).unwrap(), CONF);
     assert_sane_tty(&dir);
@@ -259,11 +271,6 @@ fn quit_refused_when_modified() {
 
 #[test]
 fn search_jumps() {
-    if !have_tmux() {
-        return;
-    }
-    let dir = Dir::new("search");
-    let f = dir.path("big.txt");
     let mut s = String::new();
     for i in 1..=200 {
         if i == 150 || i == 40 {
@@ -272,13 +279,13 @@ fn search_jumps() {
             s.push_str(&format!("line {i}\n"));
         }
     }
-    fs::write(&f, &s).unwrap();
-    let t = Tmux::start(&dir, 80, 24, &vi_script("big.txt"));
+    let Some((dir, _, t)) = vi_session("search", "big.txt", &s) else {
+        return;
+    };
     t.wait_status("\"big.txt\" 200L");
     t.text("100G");
     t.wait_status("100,1");
-    t.text("/needle");
-    t.key("Enter");
+    t.line("/needle");
     let scr = t.wait_status("150,10");
     assert!(scr.iter().any(|l| l == "key150 = needle"), "{scr:?}");
     t.text("n");
@@ -286,28 +293,22 @@ fn search_jumps() {
     t.text("0");
     let scr = t.wait_status("40,1");
     assert!(scr.iter().any(|l| l == "key40 = needle"));
-    t.text("?line 7");
-    t.key("Enter");
+    t.line("?line 7");
     t.wait_status("7,1");
-    t.text(":$");
-    t.key("Enter");
+    t.line(":$");
     t.wait_status("200,1");
-    t.text(":q");
-    t.key("Enter");
+    t.line(":q");
     assert_eq!(wait_exit(&dir), 0);
     assert_sane_tty(&dir);
 }
 
 #[test]
 fn resize_redraws_cleanly() {
-    if !have_tmux() {
-        return;
-    }
-    let dir = Dir::new("resize");
-    let f = dir.path("r.txt");
     let long = "x".repeat(150);
-    fs::write(&f, format!("first line\n{long}\nthird\n")).unwrap();
-    let t = Tmux::start(&dir, 80, 24, &vi_script("r.txt"));
+    let Some((dir, _, t)) = vi_session("resize", "r.txt", &format!("first line\n{long}\nthird\n"))
+    else {
+        return;
+    };
     t.wait_status("\"r.txt\" 3L");
     t.text("0"); // any key clears the file message: the plain status remains
     for (cols, rows) in [(40u16, 8u16), (100, 30), (20, 5), (80, 24)] {
@@ -350,13 +351,9 @@ fn resize_redraws_cleanly() {
 
 #[test]
 fn terminal_restored_on_sigterm() {
-    if !have_tmux() {
+    let Some((dir, f, t)) = vi_session("term", "t.txt", "hello\n") else {
         return;
-    }
-    let dir = Dir::new("term");
-    let f = dir.path("t.txt");
-    fs::write(&f, "hello\n").unwrap();
-    let t = Tmux::start(&dir, 80, 24, &vi_script("t.txt"));
+    };
     t.wait_status("\"t.txt\"");
     t.text("i");
     t.text("typed");
@@ -437,21 +434,18 @@ fn suspend_with_ctrl_z_and_resume() {
     // An interactive bash gives job control, as in a real session.
     let t = Tmux::start(&dir, 80, 24, "PS1='$ ' exec bash --norc --noprofile -i");
     t.wait("the prompt", |s| s.iter().any(|l| l.starts_with("$")));
-    t.text("./vi s.txt");
-    t.key("Enter");
+    t.line("./vi s.txt");
     t.wait_status("\"s.txt\" 2L");
     t.text("x");
     t.key("C-z");
     t.wait("the job stopped", |s| {
         s.iter().any(|l| l.contains("Stopped"))
     });
-    t.text("stty -a > stty.tmp; fg");
-    t.key("Enter");
+    t.line("stty -a > stty.tmp; fg");
     t.wait_status("\"s.txt\" [+]");
     let scr = t.screen();
     assert_eq!(scr[0], "ne", "{scr:?}");
-    t.text(":wq");
-    t.key("Enter");
+    t.line(":wq");
     t.wait("the prompt again", |s| {
         s.iter().filter(|l| l.starts_with("$")).count() >= 3
     });

@@ -51,22 +51,27 @@ struct Fixture {
 }
 
 impl Fixture {
+    /// [`Fixture::start`] when runtime `rt` is usable (see [`need`]).
+    fn needed(rt: &'static str, kind: &str) -> Option<Fixture> {
+        need(rt).then(|| Fixture::start(rt, kind))
+    }
+
     fn start(rt: &'static str, kind: &str) -> Fixture {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
             .subsec_nanos();
         let name = format!("cdbgt-target-{rt}-{}-{nanos:x}", std::process::id());
-        let mut out = Command::new(script())
-            .args(["start", rt, kind, &name])
-            .output()
-            .expect("run fixtures.sh");
-        if !out.status.success() {
-            std::thread::sleep(Duration::from_secs(3));
-            out = Command::new(script())
+        let run = || {
+            Command::new(script())
                 .args(["start", rt, kind, &name])
                 .output()
-                .expect("run fixtures.sh");
+                .expect("run fixtures.sh")
+        };
+        let mut out = run();
+        if !out.status.success() {
+            std::thread::sleep(Duration::from_secs(3));
+            out = run();
         }
         assert!(
             out.status.success(),
@@ -133,10 +138,9 @@ fn check_basic(f: &Fixture, rt: Runtime, image: Option<&str>) -> Container {
 #[test]
 fn docker_busybox_and_target_forms() {
     let _g = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
-    if !need("docker") {
+    let Some(f) = Fixture::needed("docker", "bb") else {
         return;
-    }
-    let f = Fixture::start("docker", "bb");
+    };
     let l = check_basic(&f, Runtime::Docker, Some("cdbgt-bb:local"));
     assert_eq!(l.name.as_deref(), Some(f.name.as_str()));
     assert_eq!(l.id.len(), 64);
@@ -176,10 +180,9 @@ fn docker_busybox_and_target_forms() {
 #[test]
 fn docker_scratch_paused_stopped() {
     let _g = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
-    if !need("docker") {
+    let Some(f) = Fixture::needed("docker", "scratch") else {
         return;
-    }
-    let f = Fixture::start("docker", "scratch");
+    };
     check_basic(&f, Runtime::Docker, Some("cdbgt-scratch:local"));
     let dk = |a: &[&str]| {
         let s = Command::new("docker")
@@ -213,20 +216,18 @@ fn docker_scratch_paused_stopped() {
 
 #[test]
 fn docker_second_daemon() {
-    if !need("docker2") {
+    let Some(f) = Fixture::needed("docker2", "bb") else {
         return;
-    }
-    let f = Fixture::start("docker2", "bb");
+    };
     let l = check_basic(&f, Runtime::Docker, Some("cdbgt-bb:local"));
     assert_eq!(l.name.as_deref(), Some(f.name.as_str()));
 }
 
 #[test]
 fn podman_rootful() {
-    if !need("podman") {
+    let Some(f) = Fixture::needed("podman", "bb") else {
         return;
-    }
-    let f = Fixture::start("podman", "bb");
+    };
     let l = check_basic(&f, Runtime::Podman, Some("localhost/cdbgt-bb:local"));
     assert_eq!(l.name.as_deref(), Some(f.name.as_str()));
     assert_eq!(l.user.as_deref(), Some("0:0"));
@@ -234,10 +235,9 @@ fn podman_rootful() {
 
 #[test]
 fn podman_rootless() {
-    if !need("podman-rootless") {
+    let Some(f) = Fixture::needed("podman-rootless", "bb") else {
         return;
-    }
-    let f = Fixture::start("podman-rootless", "bb");
+    };
     let l = check_basic(&f, Runtime::Podman, Some("localhost/cdbgt-bb:local"));
     assert_eq!(l.name.as_deref(), Some(f.name.as_str()));
 }
@@ -245,10 +245,9 @@ fn podman_rootless() {
 #[test]
 fn containerd_ctr() {
     let _g = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
-    if !need("ctr") {
+    let Some(f) = Fixture::needed("ctr", "scratch") else {
         return;
-    }
-    let f = Fixture::start("ctr", "scratch");
+    };
     let l = check_basic(&f, Runtime::Containerd, None);
     assert_eq!(l.id, f.name);
     assert_eq!(l.namespace.as_deref(), Some("default"));
@@ -265,10 +264,9 @@ fn containerd_ctr() {
 #[test]
 fn kubernetes_pod() {
     let _g = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
-    if !need("k8s") {
+    let Some(f) = Fixture::needed("k8s", "bb") else {
         return;
-    }
-    let f = Fixture::start("k8s", "bb");
+    };
     // the pod's name is f.name; its app container is "app"
     let app = by_text(&format!("default/{}", f.name)).unwrap();
     assert_eq!(app.pid, Some(f.pid));
@@ -300,20 +298,18 @@ fn kubernetes_pod() {
 
 #[test]
 fn runc_alone() {
-    if !need("runc") {
+    let Some(f) = Fixture::needed("runc", "bb") else {
         return;
-    }
-    let f = Fixture::start("runc", "bb");
+    };
     let l = check_basic(&f, Runtime::Runc, None);
     assert_eq!(l.id, f.name);
 }
 
 #[test]
 fn lxc() {
-    if !need("lxc") {
+    let Some(f) = Fixture::needed("lxc", "bb") else {
         return;
-    }
-    let f = Fixture::start("lxc", "bb");
+    };
     let l = check_basic(&f, Runtime::Lxc, None);
     assert_eq!(l.name.as_deref(), Some(f.name.as_str()));
     assert_eq!(
@@ -324,10 +320,9 @@ fn lxc() {
 
 #[test]
 fn nspawn() {
-    if !need("nspawn") {
+    let Some(f) = Fixture::needed("nspawn", "bb") else {
         return;
-    }
-    let f = Fixture::start("nspawn", "bb");
+    };
     let l = check_basic(&f, Runtime::Nspawn, None);
     assert_eq!(l.name.as_deref(), Some(f.name.as_str()));
     assert!(l.image.as_deref().unwrap_or("").contains(&f.name), "{l:?}");
@@ -375,10 +370,9 @@ fn docker_daemons() -> Vec<i32> {
 #[test]
 fn dockerd_frozen_rescue() {
     let _g = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
-    if !need("docker") {
+    let Some(f) = Fixture::needed("docker", "bb") else {
         return;
-    }
-    let f = Fixture::start("docker", "bb");
+    };
     let daemons = docker_daemons();
     assert!(
         daemons.len() >= 2,

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::ffi::OsString;
 
-use super::procfs::{fail, ProcRoot};
+use super::procfs::{fail, start};
 
 const HELP: &str = "\
 Usage: free [OPTIONS]
@@ -131,38 +131,22 @@ fn render(m: &Mem, o: &Opts) -> String {
         }
         s.push('\n');
     };
-    if o.wide {
-        s.push_str("               total        used        free      shared     buffers       cache   available\n");
-        line(
-            &mut s,
-            "Mem:",
-            &[
-                m.total,
-                m.used,
-                m.free,
-                m.shared,
-                m.buffers,
-                m.cache,
-                m.available,
-            ],
-        );
+    let (header, buff_cache) = if o.wide {
+        (
+            "               total        used        free      shared     buffers       cache   available\n",
+            vec![m.buffers, m.cache],
+        )
     } else {
-        s.push_str(
+        (
             "               total        used        free      shared  buff/cache   available\n",
-        );
-        line(
-            &mut s,
-            "Mem:",
-            &[
-                m.total,
-                m.used,
-                m.free,
-                m.shared,
-                m.buffers + m.cache,
-                m.available,
-            ],
-        );
-    }
+            vec![m.buffers + m.cache],
+        )
+    };
+    s.push_str(header);
+    let mut mem = vec![m.total, m.used, m.free, m.shared];
+    mem.extend(buff_cache);
+    mem.push(m.available);
+    line(&mut s, "Mem:", &mem);
     let swap_used = m.swap_total.saturating_sub(m.swap_free);
     line(&mut s, "Swap:", &[m.swap_total, swap_used, m.swap_free]);
     if o.total {
@@ -252,22 +236,16 @@ fn parse(args: &[String]) -> Result<Opts, String> {
 
 /// Entry point of the `free` applet.
 pub fn main(argv: Vec<OsString>) -> i32 {
-    let args: Vec<String> = argv
-        .iter()
-        .skip(1)
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
-    if args.iter().any(|a| a == "--help") {
-        print!("{HELP}");
-        return 0;
-    }
-    let o = match parse(&args) {
-        Ok(o) => o,
-        Err(e) => return fail("free", format!("{e} (see free --help)"), 1),
-    };
-    let proc = match ProcRoot::open() {
-        Ok(p) => p,
-        Err(e) => return fail("free", format!("cannot open procfs: {e}"), 1),
+    let (o, proc) = match start(
+        &argv,
+        "free",
+        HELP,
+        &["--help"],
+        parse,
+        "cannot open procfs",
+    ) {
+        Ok(v) => v,
+        Err(code) => return code,
     };
     let count = o
         .count

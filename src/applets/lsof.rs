@@ -5,11 +5,12 @@
 
 use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 
 use rustix::fs::FileType;
 
-use super::procfs::{fail, Names, ProcRoot, Process};
+use super::net::ss::proc_addr;
+use super::procfs::{fail, start, Names, ProcRoot, Process};
 use super::table::{Align, Table};
 
 const HELP: &str = "\
@@ -56,24 +57,15 @@ const TCP_STATES: [&str; 12] = [
     "CLOSING",
 ];
 
-/// `0100007F:1F90` → `127.0.0.1:8080` (`*:8080` for the any address).
+/// `0100007F:1F90` → `127.0.0.1:8080` (`*:8080` for the any address); the
+/// address must be of the family `v6` says.
 fn inet_addr(s: &str, v6: bool) -> Option<(String, u16, bool)> {
-    let (a, p) = s.split_once(':')?;
-    let port = u16::from_str_radix(p, 16).ok()?;
-    let mut bytes = Vec::with_capacity(16);
-    for i in (0..a.len()).step_by(8) {
-        let w = u32::from_str_radix(a.get(i..i + 8)?, 16).ok()?;
-        bytes.extend_from_slice(&w.to_le_bytes());
-    }
-    let (text, any) = if v6 {
-        let b: [u8; 16] = bytes.try_into().ok()?;
-        let ip = Ipv6Addr::from(b);
-        (format!("[{ip}]"), ip.is_unspecified())
-    } else {
-        let b: [u8; 4] = bytes.try_into().ok()?;
-        let ip = Ipv4Addr::from(b);
-        (ip.to_string(), ip.is_unspecified())
+    let (ip, port) = proc_addr(s).filter(|(ip, _)| ip.is_ipv6() == v6)?;
+    let text = match ip {
+        IpAddr::V6(ip) => format!("[{ip}]"),
+        IpAddr::V4(ip) => ip.to_string(),
     };
+    let any = ip.is_unspecified();
     Some((if any { "*".into() } else { text }, port, any && port == 0))
 }
 
@@ -443,14 +435,7 @@ fn rows_of(proc: &ProcRoot, p: &Process, socks: &HashMap<u64, Sock>) -> Vec<Row>
             });
         }
     }
-    let mut fds: Vec<i32> = proc
-        .list(&format!("{pid}/fd"))
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|n| n.parse().ok())
-        .collect();
-    fds.sort_unstable();
-    for fd in fds {
+    for fd in proc.fds(pid) {
         let info = proc
             .read_string(&format!("{pid}/fdinfo/{fd}"))
             .unwrap_or_default();
@@ -484,22 +469,16 @@ fn rows_of(proc: &ProcRoot, p: &Process, socks: &HashMap<u64, Sock>) -> Vec<Row>
 
 /// Entry point of the `lsof` applet.
 pub fn main(argv: Vec<OsString>) -> i32 {
-    let args: Vec<String> = argv
-        .iter()
-        .skip(1)
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
-    if args.iter().any(|a| a == "--help" || a == "-h") {
-        print!("{HELP}");
-        return 0;
-    }
-    let o = match parse(&args) {
-        Ok(o) => o,
-        Err(e) => return fail("lsof", format!("{e} (see lsof --help)"), 1),
-    };
-    let proc = match ProcRoot::open() {
-        Ok(p) => p,
-        Err(e) => return fail("lsof", format!("cannot open procfs: {e}"), 1),
+    let (o, proc) = match start(
+        &argv,
+        "lsof",
+        HELP,
+        &["--help", "-h"],
+        parse,
+        "cannot open procfs",
+    ) {
+        Ok(v) => v,
+        Err(code) => return code,
     };
     let names = Names::load();
     let uids: Vec<u32> = o.users.iter().filter_map(|u| names.uid_of(u)).collect();

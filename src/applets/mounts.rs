@@ -7,7 +7,7 @@ use std::ffi::{CString, OsString};
 
 use rustix::mount::{MountFlags, MountPropagationFlags, UnmountFlags};
 
-use super::procfs::{fail, MountInfo, ProcRoot};
+use super::procfs::{fail, forest, MountInfo, ProcRoot};
 use super::table::{Align, Table};
 
 const MOUNT_HELP: &str = "\
@@ -511,16 +511,7 @@ fn findmnt_cell(c: Col, m: &MountInfo) -> String {
 
 /// Tree order with prefixes: (index, prefix such as `│ └─`).
 fn mount_tree(ms: &[MountInfo], ascii: bool) -> Vec<(usize, String)> {
-    let ids: HashMap<u32, usize> = ms.iter().enumerate().map(|(i, m)| (m.id, i)).collect();
-    let mut kids: HashMap<u32, Vec<usize>> = HashMap::new();
-    let mut roots = Vec::new();
-    for (i, m) in ms.iter().enumerate() {
-        if m.parent != m.id && ids.contains_key(&m.parent) {
-            kids.entry(m.parent).or_default().push(i);
-        } else {
-            roots.push(i);
-        }
-    }
+    let (roots, kids) = forest(ms.iter().map(|m| (m.id, m.parent)));
     let (branch, last, pipe) = if ascii {
         ("|-", "`-", "| ")
     } else {

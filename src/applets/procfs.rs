@@ -173,13 +173,24 @@ impl ProcRoot {
 
     /// Every PID visible in this procfs, ascending.
     pub fn pids(&self) -> io::Result<Vec<i32>> {
+        self.numbers_in(".")
+    }
+
+    /// The numeric names in directory `rel`, ascending.
+    fn numbers_in(&self, rel: &str) -> io::Result<Vec<i32>> {
         let mut v: Vec<i32> = self
-            .list(".")?
+            .list(rel)?
             .iter()
             .filter_map(|n| n.parse().ok())
             .collect();
         v.sort_unstable();
         Ok(v)
+    }
+
+    /// The open file descriptor numbers of `pid` (from /proc/PID/fd),
+    /// sorted; empty when they cannot be listed.
+    pub fn fds(&self, pid: i32) -> Vec<i32> {
+        self.numbers_in(&format!("{pid}/fd")).unwrap_or_default()
     }
 
     /// One process: stat, status and cmdline.
@@ -571,6 +582,53 @@ fn parse_id_file(b: &[u8]) -> HashMap<u32, String> {
         }
     }
     m
+}
+
+/// Splits items into a forest by their `(id, parent id)` pairs: the indexes
+/// of the roots (items whose parent is themselves or not among the items)
+/// and, per id, the indexes of its children, both in input order.
+pub fn forest<K: std::hash::Hash + Eq + Copy>(
+    links: impl Iterator<Item = (K, K)> + Clone,
+) -> (Vec<usize>, HashMap<K, Vec<usize>>) {
+    let ids: std::collections::HashSet<K> = links.clone().map(|(id, _)| id).collect();
+    let mut kids: HashMap<K, Vec<usize>> = HashMap::new();
+    let mut roots = Vec::new();
+    for (i, (id, parent)) in links.enumerate() {
+        if parent != id && ids.contains(&parent) {
+            kids.entry(parent).or_default().push(i);
+        } else {
+            roots.push(i);
+        }
+    }
+    (roots, kids)
+}
+
+/// The common start of the process applets (`free`, `ps`, `top`, `lsof`):
+/// takes the arguments after argv[0] as (lossy) UTF-8, prints `help` when
+/// one of `help_flags` is among them, parses them with `parse` and opens
+/// /proc. `Err` carries the exit status to return: 0 after the help text, 1
+/// after printing `APPLET: ERROR (see APPLET --help)` for bad arguments or
+/// `APPLET: OPEN_ERR: ERROR` when /proc cannot be opened.
+pub fn start<O>(
+    argv: &[OsString],
+    applet: &str,
+    help: &str,
+    help_flags: &[&str],
+    parse: impl FnOnce(&[String]) -> Result<O, String>,
+    open_err: &str,
+) -> Result<(O, ProcRoot), i32> {
+    let args: Vec<String> = argv
+        .iter()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    if args.iter().any(|a| help_flags.contains(&a.as_str())) {
+        print!("{help}");
+        return Err(0);
+    }
+    let o = parse(&args).map_err(|e| fail(applet, format!("{e} (see {applet} --help)"), 1))?;
+    let proc = ProcRoot::open().map_err(|e| fail(applet, format!("{open_err}: {e}"), 1))?;
+    Ok((o, proc))
 }
 
 /// Prints `APPLET: message` on stderr and returns `code` (for the applets'

@@ -4,11 +4,10 @@
 //! Reads through [`ProcRoot`], so it works where the container has no /proc.
 //! Times print in UTC (no time-zone database is consulted).
 
-use std::collections::HashMap;
 use std::ffi::OsString;
 use std::io::Write;
 
-use super::procfs::{fail, tty_name, Names, ProcRoot, Process};
+use super::procfs::{fail, forest, start, tty_name, Names, ProcRoot, Process};
 use super::table::{Align, Column, Table};
 
 const HELP: &str = "\
@@ -544,22 +543,16 @@ enum SortVal {
 
 /// Entry point of the `ps` applet.
 pub fn main(argv: Vec<OsString>) -> i32 {
-    let args: Vec<String> = argv
-        .iter()
-        .skip(1)
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
-    if args.iter().any(|a| a == "--help") {
-        print!("{HELP}");
-        return 0;
-    }
-    let o = match parse_args(&args) {
-        Ok(o) => o,
-        Err(e) => return fail("ps", format!("{e} (see ps --help)"), 1),
-    };
-    let proc = match ProcRoot::open() {
-        Ok(p) => p,
-        Err(e) => return fail("ps", format!("cannot read processes: {e}"), 1),
+    let (o, proc) = match start(
+        &argv,
+        "ps",
+        HELP,
+        &["--help"],
+        parse_args,
+        "cannot read processes",
+    ) {
+        Ok(v) => v,
+        Err(code) => return code,
     };
     let procs = match proc.processes() {
         Ok(v) => v,
@@ -723,16 +716,7 @@ fn cut_lines(s: &str, cols: usize) -> String {
 /// Depth-first order of the process tree: (index into `procs`, depth).
 /// Roots are processes whose parent is not in the list.
 fn tree_order(procs: &[Process]) -> Vec<(usize, usize)> {
-    let pos: HashMap<i32, usize> = procs.iter().enumerate().map(|(i, p)| (p.pid, i)).collect();
-    let mut kids: HashMap<i32, Vec<usize>> = HashMap::new();
-    let mut roots = Vec::new();
-    for (i, p) in procs.iter().enumerate() {
-        if p.ppid != p.pid && pos.contains_key(&p.ppid) {
-            kids.entry(p.ppid).or_default().push(i);
-        } else {
-            roots.push(i);
-        }
-    }
+    let (roots, kids) = forest(procs.iter().map(|p| (p.pid, p.ppid)));
     let mut out = Vec::with_capacity(procs.len());
     let mut stack: Vec<(usize, usize)> = roots.into_iter().rev().map(|i| (i, 0)).collect();
     while let Some((i, d)) = stack.pop() {

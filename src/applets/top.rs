@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use rustix::event::{PollFd, PollFlags};
 use rustix::termios::{LocalModes, OptionalActions, Termios};
 
-use super::procfs::{fail, Names, ProcRoot, Process};
+use super::procfs::{fail, start, Names, ProcRoot, Process};
 use crate::sys::procs::{catch_signals, take_signals};
 
 const HELP: &str = "\
@@ -366,22 +366,16 @@ fn restore_terminal() {
 
 /// Entry point of the `top` applet.
 pub fn main(argv: Vec<OsString>) -> i32 {
-    let args: Vec<String> = argv
-        .iter()
-        .skip(1)
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
-    if args.iter().any(|a| a == "--help" || a == "-h") {
-        print!("{HELP}");
-        return 0;
-    }
-    let mut o = match parse(&args) {
-        Ok(o) => o,
-        Err(e) => return fail("top", format!("{e} (see top --help)"), 1),
-    };
-    let proc = match ProcRoot::open() {
-        Ok(p) => p,
-        Err(e) => return fail("top", format!("cannot open procfs: {e}"), 1),
+    let (mut o, proc) = match start(
+        &argv,
+        "top",
+        HELP,
+        &["--help", "-h"],
+        parse,
+        "cannot open procfs",
+    ) {
+        Ok(v) => v,
+        Err(code) => return code,
     };
     let names = Names::load();
     let uid = match &o.user {

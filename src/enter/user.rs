@@ -68,19 +68,25 @@ pub struct GroupEntry {
     pub members: Vec<String>,
 }
 
+/// The colon-separated fields of each entry of an /etc/passwd-style file
+/// that has at least `min_fields` fields and a name; comments, blank lines
+/// and NIS `+`/`-` lines are skipped.
+fn records(text: &str, min_fields: usize) -> impl Iterator<Item = Vec<&str>> {
+    text.lines().filter_map(move |l| {
+        let l = l.trim_end_matches('\r');
+        if l.is_empty() || l.starts_with('#') || l.starts_with('+') || l.starts_with('-') {
+            return None;
+        }
+        let f: Vec<&str> = l.split(':').collect();
+        (f.len() >= min_fields && !f[0].is_empty()).then_some(f)
+    })
+}
+
 /// Parse /etc/passwd. Comments, blank lines, NIS `+`/`-` lines and lines
 /// with bad numbers are skipped (as libc does), not fatal.
 pub fn parse_passwd(text: &str) -> Vec<PasswdEntry> {
-    text.lines()
-        .filter_map(|l| {
-            let l = l.trim_end_matches('\r');
-            if l.is_empty() || l.starts_with('#') || l.starts_with('+') || l.starts_with('-') {
-                return None;
-            }
-            let f: Vec<&str> = l.split(':').collect();
-            if f.len() < 4 || f[0].is_empty() {
-                return None;
-            }
+    records(text, 4)
+        .filter_map(|f| {
             Some(PasswdEntry {
                 name: f[0].to_string(),
                 uid: f[2].trim().parse().ok()?,
@@ -94,16 +100,8 @@ pub fn parse_passwd(text: &str) -> Vec<PasswdEntry> {
 
 /// Parse /etc/group, with the same leniency as [`parse_passwd`].
 pub fn parse_group(text: &str) -> Vec<GroupEntry> {
-    text.lines()
-        .filter_map(|l| {
-            let l = l.trim_end_matches('\r');
-            if l.is_empty() || l.starts_with('#') || l.starts_with('+') || l.starts_with('-') {
-                return None;
-            }
-            let f: Vec<&str> = l.split(':').collect();
-            if f.len() < 3 || f[0].is_empty() {
-                return None;
-            }
+    records(text, 3)
+        .filter_map(|f| {
             Some(GroupEntry {
                 name: f[0].to_string(),
                 gid: f[2].trim().parse().ok()?,

@@ -805,16 +805,7 @@ fn show_route(opts: &Opts, rest: &[String]) -> io::Result<String> {
     };
     let links = links()?;
     let names: HashMap<u32, &str> = links.iter().map(|l| (l.index, l.name.as_str())).collect();
-    let dev_index = match &dev {
-        Some(d) => Some(
-            links
-                .iter()
-                .find(|l| &l.name == d)
-                .map(|l| l.index)
-                .ok_or_else(|| io::Error::other(format!("Cannot find device \"{d}\"")))?,
-        ),
-        None => None,
-    };
+    let dev_index = device_index(&links, dev.as_deref())?;
     let mut out = String::new();
     for r in routes(family)? {
         if table_filter.is_some_and(|t| t != r.table) {
@@ -976,19 +967,23 @@ fn nud_name(state: u16) -> String {
     }
 }
 
+/// The index of the interface named `dev` among `links` (`None` without a
+/// name); an unknown name is an error.
+fn device_index(links: &[Link], dev: Option<&str>) -> io::Result<Option<u32>> {
+    dev.map(|d| {
+        links
+            .iter()
+            .find(|l| l.name == d)
+            .map(|l| l.index)
+            .ok_or_else(|| io::Error::other(format!("Cannot find device \"{d}\"")))
+    })
+    .transpose()
+}
+
 fn show_neigh(opts: &Opts, rest: &[String]) -> io::Result<String> {
     let (dev, _) = parse_show(rest)?;
     let links = links()?;
-    let dev_index = match &dev {
-        Some(d) => Some(
-            links
-                .iter()
-                .find(|l| &l.name == d)
-                .map(|l| l.index)
-                .ok_or_else(|| io::Error::other(format!("Cannot find device \"{d}\"")))?,
-        ),
-        None => None,
-    };
+    let dev_index = device_index(&links, dev.as_deref())?;
     let mut out = String::new();
     for n in neighbours()? {
         let fam_ok = match opts.family {

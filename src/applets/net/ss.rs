@@ -171,8 +171,9 @@ fn lazy_proc(slot: &mut Option<ProcRoot>) -> io::Result<&ProcRoot> {
     Ok(slot.as_ref().expect("just set"))
 }
 
-/// Parses an address of /proc/net/{tcp,udp}{,6}: hex words in host order.
-fn proc_addr(s: &str) -> Option<(IpAddr, u16)> {
+/// Parses an address of /proc/net/{tcp,udp}{,6}: hex words in host order
+/// (`0100007F:1F90` is 127.0.0.1 port 8080).
+pub(crate) fn proc_addr(s: &str) -> Option<(IpAddr, u16)> {
     let (a, p) = s.split_once(':')?;
     let port = u16::from_str_radix(p, 16).ok()?;
     let ip = match a.len() {
@@ -180,7 +181,7 @@ fn proc_addr(s: &str) -> Option<(IpAddr, u16)> {
         32 => {
             let mut b = [0u8; 16];
             for w in 0..4 {
-                let word = u32::from_str_radix(&a[w * 8..w * 8 + 8], 16).ok()?;
+                let word = u32::from_str_radix(a.get(w * 8..w * 8 + 8)?, 16).ok()?;
                 b[w * 4..w * 4 + 4].copy_from_slice(&word.to_le_bytes());
             }
             IpAddr::V6(b.into())
@@ -364,14 +365,7 @@ pub fn socket_owners(proc: &ProcRoot) -> Owners {
             .read_string(&format!("{pid}/comm"))
             .map(|s| s.trim_end().to_string())
             .unwrap_or_default();
-        let mut fds: Vec<u32> = proc
-            .list(&format!("{pid}/fd"))
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|n| n.parse().ok())
-            .collect();
-        fds.sort_unstable();
-        for fdn in fds {
+        for fdn in proc.fds(pid) {
             let Ok(link) = proc.readlink(&format!("{pid}/fd/{fdn}")) else {
                 continue;
             };
@@ -384,7 +378,7 @@ pub fn socket_owners(proc: &ProcRoot) -> Owners {
                     owners
                         .entry(ino)
                         .or_default()
-                        .push((comm.clone(), pid as u32, fdn));
+                        .push((comm.clone(), pid as u32, fdn as u32));
                 }
             }
         }
@@ -1100,16 +1094,16 @@ pub fn netstat_main(args: Vec<OsString>) -> i32 {
     if udp {
         kinds.push(Kind::Udp);
     }
+    let title = match which {
+        Which::Listening => "only servers",
+        Which::All => "servers and established",
+        Which::Connected => "w/o servers",
+    };
     let mut out = String::new();
     if tcp || udp {
         let socks = match list_sockets(&kinds, v4, v6) {
             Ok(s) => s,
             Err(e) => return fail("netstat", format!("cannot list sockets: {e}")),
-        };
-        let title = match which {
-            Which::Listening => "only servers",
-            Which::All => "servers and established",
-            Which::Connected => "w/o servers",
         };
         let _ = writeln!(out, "Active Internet connections ({title})");
         let _ = write!(
@@ -1152,11 +1146,6 @@ pub fn netstat_main(args: Vec<OsString>) -> i32 {
         {
             Ok(s) => s,
             Err(e) => return fail("netstat", format!("cannot list unix sockets: {e}")),
-        };
-        let title = match which {
-            Which::Listening => "only servers",
-            Which::All => "servers and established",
-            Which::Connected => "w/o servers",
         };
         let _ = writeln!(out, "Active UNIX domain sockets ({title})");
         let _ = write!(

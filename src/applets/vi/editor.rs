@@ -1425,34 +1425,30 @@ impl Editor {
     }
 
     fn find_open(&self, open: char, close: char) -> Option<Pos> {
-        let mut p = self.cur;
-        if self.char_at(p) == Some(open) {
-            return Some(p);
+        if self.char_at(self.cur) == Some(open) {
+            return Some(self.cur);
         }
-        let mut depth = 0;
-        loop {
-            p = self.prev_pos(p)?;
-            match self.char_at(p) {
-                Some(c) if c == close => depth += 1,
-                Some(c) if c == open => {
-                    if depth == 0 {
-                        return Some(p);
-                    }
-                    depth -= 1;
-                }
-                _ => {}
-            }
-        }
+        self.scan_bracket(self.cur, false, close, open)
     }
 
     fn find_close(&self, from: Pos, open: char, close: char) -> Option<Pos> {
+        self.scan_bracket(from, true, open, close)
+    }
+
+    /// Walks from `from` (not included) forward or backward to the first
+    /// `want` that no `nest` seen on the way leaves unmatched.
+    fn scan_bracket(&self, from: Pos, forward: bool, nest: char, want: char) -> Option<Pos> {
         let mut p = from;
         let mut depth = 0;
         loop {
-            p = self.next_pos(p)?;
+            p = if forward {
+                self.next_pos(p)?
+            } else {
+                self.prev_pos(p)?
+            };
             match self.char_at(p) {
-                Some(c) if c == open => depth += 1,
-                Some(c) if c == close => {
+                Some(c) if c == nest => depth += 1,
+                Some(c) if c == want => {
                     if depth == 0 {
                         return Some(p);
                     }

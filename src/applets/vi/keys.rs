@@ -109,6 +109,20 @@ fn parse(b: &[u8]) -> Parse {
     }
 }
 
+/// The cursor and Home/End keys by the final byte of their CSI (`Esc [ A`)
+/// or SS3 (`Esc O A`) sequence.
+fn cursor_key(fin: u8) -> Option<Key> {
+    Some(match fin {
+        b'A' => Key::Up,
+        b'B' => Key::Down,
+        b'C' => Key::Right,
+        b'D' => Key::Left,
+        b'H' => Key::Home,
+        b'F' => Key::End,
+        _ => return None,
+    })
+}
+
 fn parse_esc(b: &[u8]) -> Parse {
     if b.len() < 2 {
         return Parse::Incomplete;
@@ -134,12 +148,6 @@ fn parse_esc(b: &[u8]) -> Parse {
                 .and_then(|p| p.parse().ok())
                 .unwrap_or(0);
             let key = match fin {
-                b'A' => Key::Up,
-                b'B' => Key::Down,
-                b'C' => Key::Right,
-                b'D' => Key::Left,
-                b'H' => Key::Home,
-                b'F' => Key::End,
                 b'~' => match first {
                     1 | 7 => Key::Home,
                     2 => Key::Insert,
@@ -149,7 +157,7 @@ fn parse_esc(b: &[u8]) -> Parse {
                     6 => Key::PageDown,
                     _ => Key::Unknown,
                 },
-                _ => Key::Unknown,
+                _ => cursor_key(fin).unwrap_or(Key::Unknown),
             };
             Parse::Key(key, i + 1)
         }
@@ -157,16 +165,11 @@ fn parse_esc(b: &[u8]) -> Parse {
             if b.len() < 3 {
                 return Parse::Incomplete;
             }
-            let key = match b[2] {
-                b'A' => Key::Up,
-                b'B' => Key::Down,
-                b'C' => Key::Right,
-                b'D' => Key::Left,
-                b'H' => Key::Home,
-                b'F' => Key::End,
-                b'P'..=b'S' => Key::Unknown,
+            let key = match cursor_key(b[2]) {
+                Some(k) => k,
+                None if (b'P'..=b'S').contains(&b[2]) => Key::Unknown,
                 // Not SS3 after all: Esc typed quickly before `O` (open line).
-                _ => return Parse::Key(ESC, 1),
+                None => return Parse::Key(ESC, 1),
             };
             Parse::Key(key, 3)
         }
