@@ -262,7 +262,17 @@ fn applet_by_argv0(args: &[OsString]) -> Option<i32> {
     let f = crate::applets::find(name)?;
     let mut av = args.to_vec();
     av[0] = name.into();
+    // Run from the sealed memfd, the process would be called "memfd:cdbg"
+    // in ps and top: name it after the applet.
+    set_comm(name);
     Some(f(av))
+}
+
+/// Sets the process name shown by ps and top (/proc/PID/comm).
+pub fn set_comm(name: &str) {
+    if let Ok(c) = std::ffi::CString::new(name) {
+        let _ = rustix::thread::set_name(&c);
+    }
 }
 
 /// What the host knows about the target before entering it.

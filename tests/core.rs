@@ -561,3 +561,34 @@ fn rescue_gets_in_at_pids_max() {
     assert_eq!(stdout(&o), "0\nin\n", "{}", stderr(&o));
     std::fs::write(&pids_max, "max").unwrap();
 }
+
+#[test]
+fn toolbox_bars_in_a_scratch_fixture() {
+    let c = Demo::scratch();
+    let o = c.run(&["ps"]);
+    assert!(
+        stdout(&o).contains("pause"),
+        "ps: {} {}",
+        stdout(&o),
+        stderr(&o)
+    );
+    assert!(stdout(&o).contains("cdbg-session"), "ps: {}", stdout(&o));
+    assert!(!stdout(&o).contains("memfd"), "ps: {}", stdout(&o));
+    let o = c.run(&["ss", "-ltnp"]);
+    assert!(
+        o.status.success() && stdout(&o).contains("Local Address"),
+        "ss: {}",
+        stderr(&o)
+    );
+    let o = c.run(&["ip", "addr"]);
+    assert!(
+        stdout(&o).contains("lo"),
+        "ip: {} {}",
+        stdout(&o),
+        stderr(&o)
+    );
+    let o = c.run(&["ls", "-l", "/"]);
+    assert!(stdout(&o).contains("pause"), "ls: {}", stderr(&o));
+    let o = c.run(&["sh", "-c", "ps | grep pause | grep -v grep | wc -l"]);
+    assert_eq!(stdout(&o).trim(), "1", "{}", stderr(&o));
+}

@@ -34,6 +34,7 @@ pub fn main(
     host_pty: Option<pty::Pty>,
 ) -> ! {
     let _ = rustix::process::set_child_subreaper(Some(rustix::process::getpid()));
+    crate::cli::set_comm("cdbg-session");
     if sys::block_signals(&[libc::SIGCHLD]).is_err() {
         die(125);
     }

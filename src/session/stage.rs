@@ -55,6 +55,7 @@ pub fn main() -> ! {
     // open our /proc files (CVE-2016-9962 class), and we die with the client.
     let _ = rustix::process::set_dumpable_behavior(DumpableBehavior::NotDumpable);
     let _ = rustix::process::set_parent_process_death_signal(Some(Signal::KILL));
+    crate::cli::set_comm("cdbg-enter");
     // Our own session: the user's terminal can never signal (SIGHUP,
     // SIGINT) the processes of a session, nor become their terminal.
     let _ = rustix::process::setsid();
