@@ -292,7 +292,7 @@ fn interactive_shell_in_docker() {
     let f = Fixture::start("docker", "bb");
     let t = Tmux::start(&format!("{} {}", cdbg().display(), f.name), 100, 30);
     t.expect("# ");
-    t.line("echo in-docker-$((2*21)); tty");
+    t.line("tty; echo in-docker-$((2*21))");
     let s = t.expect("in-docker-42");
     assert!(s.contains("/dev/pts/"), "{s}");
     t.line("exit 6");
