@@ -100,10 +100,18 @@ fn run_inner(args: DemoArgs) -> std::io::Result<i32> {
     let root = std::fs::canonicalize(&root)?;
     let cgroups = cgroup_dirs(&name);
     for d in &cgroups {
-        // Sweep empty leftovers of demos that were killed without cleaning up.
+        // Sweep empty leftovers of demos that were killed without cleaning
+        // up; only old ones, never a sibling another demo is starting in.
         if let Some(Ok(rd)) = d.parent().map(std::fs::read_dir) {
             for e in rd.flatten() {
-                if e.file_type().is_ok_and(|t| t.is_dir()) {
+                let stale = e
+                    .metadata()
+                    .ok()
+                    .and_then(|m| m.modified().ok())
+                    .and_then(|t| t.elapsed().ok());
+                if e.file_type().is_ok_and(|t| t.is_dir())
+                    && stale.is_some_and(|age| age.as_secs() > 60)
+                {
                     let _ = std::fs::remove_dir(e.path());
                 }
             }
@@ -212,7 +220,11 @@ fn spawn_init(
         let _ = rustix::io::write(&pid_w, msg.as_bytes());
     };
     for d in cgroups {
-        let _ = std::fs::write(d.join("cgroup.procs"), b"0");
+        if std::fs::write(d.join("cgroup.procs"), b"0").is_err() {
+            // Removed under us (an older cdbg's sweep): make it again.
+            let _ = std::fs::create_dir_all(d);
+            let _ = std::fs::write(d.join("cgroup.procs"), b"0");
+        }
     }
     let flags = libc::CLONE_NEWNS
         | libc::CLONE_NEWPID
