@@ -275,91 +275,6 @@ pub fn set_comm(name: &str) {
     }
 }
 
-/// What the host knows about the target before entering it.
-pub struct HostView {
-    pub pid: i32,
-    pub start_time: u64,
-    pub environ: Env,
-    pub uid: u32,
-    pub gid: u32,
-    pub cwd: Option<String>,
-    pub cgroups: Vec<PathBuf>,
-}
-
-/// Reads the target's state from the host's /proc.
-pub fn host_view(pid: i32) -> Result<HostView, String> {
-    let start_time =
-        session::stage::proc_start_time(pid).map_err(|_| format!("no process with PID {pid}"))?;
-    let environ = std::fs::read(format!("/proc/{pid}/environ"))
-        .map(|b| Env::from_environ(&b))
-        .unwrap_or_default();
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let id_of = |key: &str| -> u32 {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(key))
-            .and_then(|r| r.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
-    let (uid, gid) = (id_of("Uid:"), id_of("Gid:"));
-    let cwd = std::fs::read_link(format!("/proc/{pid}/cwd"))
-        .ok()
-        .and_then(|p| p.to_str().map(String::from));
-    Ok(HostView {
-        pid,
-        start_time,
-        environ,
-        uid,
-        gid,
-        cwd,
-        cgroups: cgroup_procs(pid),
-    })
-}
-
-/// The host paths of the cgroup.procs files of every hierarchy `pid` is in.
-pub fn cgroup_procs(pid: i32) -> Vec<PathBuf> {
-    let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/cgroup")) else {
-        return vec![];
-    };
-    let unified = if std::path::Path::new("/sys/fs/cgroup/unified/cgroup.procs").exists() {
-        "/sys/fs/cgroup/unified"
-    } else {
-        "/sys/fs/cgroup"
-    };
-    let mut out = Vec::new();
-    for line in text.lines() {
-        let mut parts = line.splitn(3, ':');
-        let (_, ctrls, path) = match (parts.next(), parts.next(), parts.next()) {
-            (Some(a), Some(b), Some(c)) => (a, b, c),
-            _ => continue,
-        };
-        let base = if ctrls.is_empty() {
-            unified.to_string()
-        } else {
-            let dir = ctrls.strip_prefix("name=").unwrap_or(ctrls);
-            let candidate = format!("/sys/fs/cgroup/{dir}");
-            if std::path::Path::new(&candidate).is_dir() {
-                candidate
-            } else {
-                match ctrls
-                    .split(',')
-                    .map(|c| format!("/sys/fs/cgroup/{c}"))
-                    .find(|p| std::path::Path::new(p).is_dir())
-                {
-                    Some(p) => p,
-                    None => continue,
-                }
-            }
-        };
-        let p = PathBuf::from(format!("{base}{path}/cgroup.procs"));
-        if p.exists() && !out.contains(&p) {
-            out.push(p);
-        }
-    }
-    out
-}
-
 fn fail(label: &str, msg: impl std::fmt::Display) -> i32 {
     eprintln!("cdbg: {label}: {msg}");
     125
@@ -484,20 +399,28 @@ pub fn run_in(
     defaults: Option<(Option<String>, Option<String>)>,
     start_time: Option<u64>,
 ) -> i32 {
-    let view = match host_view(pid) {
-        Ok(v) => v,
+    // Everything about the target is read once, from the host's /proc.
+    let info = match crate::enter::procinfo::ProcInfo::read(pid) {
+        Ok(i) => i,
+        Err(_) if !std::path::Path::new(&format!("/proc/{pid}")).exists() => {
+            return fail(label, format!("no process with PID {pid}"))
+        }
         Err(e) => return fail(label, e),
     };
-    if start_time.is_some_and(|t| t != view.start_time) {
+    if start_time.is_some_and(|t| t != info.start_time) {
         return fail(
             label,
             format!("PID {pid} was replaced while cdbg looked at it (did the container restart?)"),
         );
     }
-    let info = match crate::enter::procinfo::ProcInfo::read(pid) {
-        Ok(i) => i,
-        Err(e) => return fail(label, e),
-    };
+    let environ = Env::from_environ(&info.environ.iter().fold(Vec::new(), |mut block, item| {
+        block.extend_from_slice(item.as_bytes());
+        block.push(0);
+        block
+    }));
+    let cwd = std::fs::read_link(format!("/proc/{pid}/cwd"))
+        .ok()
+        .and_then(|p| p.to_str().map(String::from));
     let seccomp = match opts.seccomp.as_deref() {
         None | Some("default") => true,
         Some("unconfined") => false,
@@ -526,7 +449,7 @@ pub fn run_in(
     let no_command = argv.is_empty();
     let interactive = opts.interactive || no_command;
     let tty = opts.tty || (no_command && stdin_tty);
-    let mut env = view.environ.clone();
+    let mut env = environ.clone();
     let mut explicit = Vec::new();
     let caller = |k: &str| std::env::var_os(k);
     for f in &opts.env_file {
@@ -558,12 +481,12 @@ pub fn run_in(
     }
     let (rt_user, rt_workdir) = defaults.unwrap_or((None, None));
     let workdir_explicit = opts.workdir.is_some();
-    let workdir = opts.workdir.clone().or(rt_workdir).or(view.cwd.clone());
-    let target_shell = view.environ.get("SHELL").map(OsStr::to_owned);
+    let workdir = opts.workdir.clone().or(rt_workdir).or(cwd);
+    let target_shell = environ.get("SHELL").map(OsStr::to_owned);
     let spec = Spec {
         label: label.to_string(),
         pid,
-        start_time: view.start_time,
+        start_time: info.start_time,
         namespaces,
         argv,
         env: env.0,
