@@ -111,6 +111,7 @@ fn wants_tools(spec: &Spec) -> bool {
 /// Returns the directory to append to PATH.
 fn tool_dir(selfexe: BorrowedFd<'_>) -> Option<String> {
     use rustix::mount::{mount, mount_change, mount_remount, MountFlags, MountPropagationFlags};
+    use std::os::unix::fs::OpenOptionsExt;
     let mp = ["/mnt", "/media", "/srv", "/opt"].into_iter().find(|d| {
         std::fs::symlink_metadata(d).is_ok_and(|m| m.is_dir())
             && std::fs::read_dir(d).is_ok_and(|mut r| r.next().is_none())
@@ -131,7 +132,7 @@ fn tool_dir(selfexe: BorrowedFd<'_>) -> Option<String> {
     let mut out = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
-        .mode_0755()
+        .mode(0o755)
         .open(&exe)
         .ok()?;
     let mut src = std::fs::File::from(rustix::io::fcntl_dupfd_cloexec(selfexe, 3).ok()?);
@@ -143,16 +144,6 @@ fn tool_dir(selfexe: BorrowedFd<'_>) -> Option<String> {
     }
     let _ = mount_remount(mp, flags | MountFlags::RDONLY, c"");
     Some(bin)
-}
-
-trait Mode0755 {
-    fn mode_0755(&mut self) -> &mut Self;
-}
-
-impl Mode0755 for std::fs::OpenOptions {
-    fn mode_0755(&mut self) -> &mut Self {
-        std::os::unix::fs::OpenOptionsExt::mode(self, 0o755)
-    }
 }
 
 use crate::enter::user::Creds;
@@ -451,15 +442,8 @@ fn supervise(
             .unwrap_or(PollFlags::empty());
         drop(fds);
         if !re.is_empty() {
-            let mut buf = Vec::new();
-            let _ = errpipe_file(&mut errpipe).read_to_end(&mut buf);
             err_open = false;
-            if buf.len() >= 4 {
-                let code = i32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]);
-                let msg = String::from_utf8_lossy(&buf[4..]).into_owned();
-                exec_failed = true;
-                proto::tell(ctl, &Msg::Failed { code, msg });
-            }
+            exec_failed |= report_exec_error(&mut errpipe, ctl);
         }
         if !rc.is_empty() {
             match proto::recv(ctl.as_fd()) {
@@ -492,19 +476,7 @@ fn supervise(
                 };
                 // Collect a pending exec error before reporting.
                 if err_open {
-                    let mut buf = Vec::new();
-                    let _ = errpipe_file(&mut errpipe).read_to_end(&mut buf);
-                    if buf.len() >= 4 {
-                        exec_failed = true;
-                        let c = i32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]);
-                        proto::tell(
-                            ctl,
-                            &Msg::Failed {
-                                code: c,
-                                msg: String::from_utf8_lossy(&buf[4..]).into(),
-                            },
-                        );
-                    }
+                    exec_failed |= report_exec_error(&mut errpipe, ctl);
                 }
                 kill_tree(child, procfs);
                 if !exec_failed {
@@ -516,8 +488,21 @@ fn supervise(
     }
 }
 
-fn errpipe_file(fd: &mut OwnedFd) -> std::fs::File {
-    std::fs::File::from(fd.try_clone().expect("dup"))
+/// Reads the exec-error pipe to EOF (closed by a successful exec) and,
+/// when the command's process wrote a failure (status, message), passes it
+/// to the client. Returns whether there was one.
+fn report_exec_error(errpipe: &mut OwnedFd, ctl: &OwnedFd) -> bool {
+    let mut buf = Vec::new();
+    if let Ok(fd) = errpipe.try_clone() {
+        let _ = std::fs::File::from(fd).read_to_end(&mut buf);
+    }
+    if buf.len() < 4 {
+        return false;
+    }
+    let code = i32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]);
+    let msg = String::from_utf8_lossy(&buf[4..]).into_owned();
+    proto::tell(ctl, &Msg::Failed { code, msg });
+    true
 }
 
 fn descendants(procfs: &OwnedFd, of: i32, out: &mut Vec<i32>) {

@@ -3,7 +3,6 @@
 //! container (it stays in the host's PID namespace), and it does everything
 //! that needs the host's /proc and /sys before joining the target.
 
-use std::fs::File;
 use std::io;
 use std::os::fd::{AsFd, OwnedFd};
 
@@ -180,9 +179,4 @@ fn enter(spec: &Spec, inh: Inherited) -> Result<i32, StageErr> {
         }
         Err(e) => fail!("fork: {e}"),
     }
-}
-
-/// Opens a file for reading inside the (already entered) root.
-pub fn open_in_root(path: &str) -> io::Result<File> {
-    File::open(path)
 }
