@@ -271,10 +271,17 @@ fn detached_start_sessions_json_and_kill() {
     assert!(s["started"].as_u64().unwrap() > 1_600_000_000);
     let pid = s["pid"].as_i64().expect("command pid") as i32;
     // sh exec'd its last command: the command's PID now runs `sleep TAG2`.
-    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap();
-    assert_eq!(
-        String::from_utf8_lossy(&cmdline),
-        format!("sleep\0{tag}2\0")
+    // The session is listed as soon as it starts, possibly before sh has
+    // got that far: wait for the exec rather than race it.
+    let want = format!("sleep\0{tag}2\0");
+    let cmdline = || {
+        String::from_utf8_lossy(&std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default())
+            .into_owned()
+    };
+    assert!(
+        wait_until(Duration::from_secs(5), || cmdline() == want),
+        "{:?}",
+        cmdline()
     );
     assert!(s["holder_pid"].as_i64().unwrap() > 0);
     // The table names it too; a second session with the same name is refused.
