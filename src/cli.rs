@@ -276,6 +276,13 @@ pub fn set_comm(name: &str) {
 }
 
 fn fail(label: &str, msg: impl std::fmt::Display) -> i32 {
+    let msg = msg.to_string();
+    // Lower layers name the PID they worked on; with `--pid` that is the
+    // label itself, so say it once.
+    let msg = msg
+        .strip_prefix(label)
+        .and_then(|m| m.strip_prefix(": "))
+        .unwrap_or(&msg);
     eprintln!("cdbg: {label}: {msg}");
     125
 }
