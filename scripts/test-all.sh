@@ -48,5 +48,5 @@ export CDBG_ROOTFS_CACHE="$CDBG_CACHE_DIR"
 # The release profile is fat-LTO (size first): linking every test binary that
 # way would take far longer than the tests, so tests build in the dev
 # profile; tests/common::cdbg() runs the release binary (CDBG_BIN).
-step cargo test -- --test-threads=2 "$@"
+step cargo test --no-fail-fast -- --test-threads=2 "$@"
 log "all tests passed"

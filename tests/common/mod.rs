@@ -303,20 +303,32 @@ impl Tmux {
             std::process::id(),
             N.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
         );
-        let st = Command::new("tmux")
-            .args(["new-session", "-d", "-s", &name, "-x", &cols.to_string(), "-y", &rows.to_string()])
+        let t = Tmux { name };
+        let st = t
+            .tmux()
+            .args(["new-session", "-d", "-s", &t.name, "-x", &cols.to_string(), "-y", &rows.to_string()])
             .arg(format!(
                 "{cmd}; echo EXIT=$?; echo MODE=$(stty -a | tr ' ;' '\\n\\n' | grep -x -- '-\\?icanon\\|-\\?echo' | paste -sd,); sleep 600"
             ))
             .env("TERM", "xterm")
             .status()
             .expect("tmux");
-        assert!(st.success());
-        Tmux { name }
+        assert!(st.success(), "tmux new-session failed");
+        t
+    }
+
+    /// A tmux command on this session's own server (`-L`): one server per
+    /// session, so a server exiting after another test's last session
+    /// cannot race a new session.
+    fn tmux(&self) -> Command {
+        let mut c = Command::new("tmux");
+        c.args(["-L", &self.name]);
+        c
     }
 
     pub fn keys(&self, keys: &[&str]) {
-        let st = Command::new("tmux")
+        let st = self
+            .tmux()
             .args(["send-keys", "-t", &self.name])
             .args(keys)
             .status()
@@ -331,7 +343,8 @@ impl Tmux {
     }
 
     pub fn screen(&self) -> String {
-        let o = Command::new("tmux")
+        let o = self
+            .tmux()
             .args(["capture-pane", "-p", "-J", "-t", &self.name, "-S", "-200"])
             .output()
             .unwrap();
@@ -350,7 +363,8 @@ impl Tmux {
     }
 
     pub fn resize(&self, cols: u16, rows: u16) {
-        let _ = Command::new("tmux")
+        let _ = self
+            .tmux()
             .args([
                 "resize-window",
                 "-t",
@@ -365,7 +379,8 @@ impl Tmux {
 
     /// The PID of the program running in the pane (the shell tmux started).
     pub fn pane_pid(&self) -> i32 {
-        let o = Command::new("tmux")
+        let o = self
+            .tmux()
             .args(["display-message", "-p", "-t", &self.name, "#{pane_pid}"])
             .output()
             .unwrap();
@@ -373,9 +388,7 @@ impl Tmux {
     }
 
     pub fn kill(&self) {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.name])
-            .status();
+        let _ = self.tmux().args(["kill-server"]).status();
     }
 }
 
