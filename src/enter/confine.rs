@@ -97,11 +97,11 @@ pub fn plan(info: &ProcInfo, opts: &ConfineOpts) -> Result<ConfinePlan, String> 
         return Ok(p);
     }
     let t = CapSets {
-        bounding: info.cap_bnd,
-        permitted: info.cap_prm,
-        effective: info.cap_eff,
-        inheritable: info.cap_inh,
-        ambient: info.cap_amb,
+        bounding: info.status.cap_bnd,
+        permitted: info.status.cap_prm,
+        effective: info.status.cap_eff,
+        inheritable: info.status.cap_inh,
+        ambient: info.status.cap_amb,
     };
     let (bnd, added) = tweak(t.bounding, &opts.cap_add, &opts.cap_drop)?;
     let removed = t.bounding & !bnd;
@@ -113,10 +113,10 @@ pub fn plan(info: &ProcInfo, opts: &ConfineOpts) -> Result<ConfinePlan, String> 
     c.normalize();
     p.caps = c;
     p.added = added;
-    p.no_new_privs = info.no_new_privs;
+    p.no_new_privs = info.status.no_new_privs;
     p.lsm = info.lsm.clone();
     if opts.seccomp {
-        match info.seccomp_mode {
+        match info.status.seccomp_mode {
             0 => {}
             2 => {
                 // A frozen target cannot stop for ptrace.
@@ -127,7 +127,7 @@ pub fn plan(info: &ProcInfo, opts: &ConfineOpts) -> Result<ConfinePlan, String> 
                     ));
                 }
                 let f = seccomp::fetch_filters(info.pid, Duration::from_secs(1))?;
-                if let Some(n) = info.seccomp_filters {
+                if let Some(n) = info.status.seccomp_filters {
                     if n as usize != f.len() {
                         return Err(format!(
                             "pid {}: read {} seccomp filters but the kernel reports {n}",
@@ -300,6 +300,7 @@ pub fn apply(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::enter::procinfo::Status;
     use crate::enter::seccomp::tests::deny;
 
     fn s(v: &[&str]) -> Vec<String> {
@@ -311,9 +312,12 @@ mod tests {
     fn docker_root() -> ProcInfo {
         ProcInfo {
             pid: 1,
-            cap_bnd: DOCKER,
-            cap_prm: DOCKER,
-            cap_eff: DOCKER,
+            status: Status {
+                cap_bnd: DOCKER,
+                cap_prm: DOCKER,
+                cap_eff: DOCKER,
+                ..Default::default()
+            },
             ..Default::default()
         }
     }
@@ -352,8 +356,8 @@ mod tests {
     #[test]
     fn plan_defaults_to_target() {
         let mut info = docker_root();
-        info.cap_amb = 1; // not in inheritable: normalized away
-        info.no_new_privs = true;
+        info.status.cap_amb = 1; // not in inheritable: normalized away
+        info.status.no_new_privs = true;
         info.lsm = Some(LsmLabel::AppArmor("docker-default".into()));
         let p = plan(&info, &opts()).unwrap();
         assert_eq!(p.caps.bounding, DOCKER);
@@ -385,11 +389,11 @@ mod tests {
         };
         assert!(!plan(&docker_root(), &o).unwrap().join_cgroups);
         let mut strict = docker_root();
-        strict.seccomp_mode = 1;
+        strict.status.seccomp_mode = 1;
         assert!(plan(&strict, &opts()).unwrap_err().contains("strict"));
         // seccomp=unconfined skips reading filters even in mode 2 (pid 1
         // is not ours to ptrace here).
-        strict.seccomp_mode = 2;
+        strict.status.seccomp_mode = 2;
         assert!(plan(&strict, &opts_unconfined())
             .unwrap()
             .seccomp
@@ -605,8 +609,8 @@ mod tests {
     fn apply_privileged() {
         let out = run_case("privileged");
         let own = crate::enter::procinfo::ProcInfo::read(std::process::id() as i32).unwrap();
-        assert_eq!(line(&out, "CapBnd"), format!("{:016x}", own.cap_bnd));
-        assert_eq!(line(&out, "CapEff"), format!("{:016x}", own.cap_bnd));
+        assert_eq!(line(&out, "CapBnd"), format!("{:016x}", own.status.cap_bnd));
+        assert_eq!(line(&out, "CapEff"), format!("{:016x}", own.status.cap_bnd));
         assert_eq!(line(&out, "Seccomp"), "0");
     }
 }

@@ -24,28 +24,10 @@ pub struct ProcInfo {
     /// Start time in clock ticks since boot (field 22 of /proc/PID/stat),
     /// to detect PID reuse.
     pub start_time: u64,
-    /// Real uid as the host sees it (see [`ProcInfo::container_uid`]).
-    pub uid: u32,
-    /// Real gid as the host sees it.
-    pub gid: u32,
-    /// Supplementary groups as the host sees them.
-    pub groups: Vec<u32>,
-    /// CapInh (relative to the target's user namespace).
-    pub cap_inh: u64,
-    /// CapPrm.
-    pub cap_prm: u64,
-    /// CapEff.
-    pub cap_eff: u64,
-    /// CapBnd.
-    pub cap_bnd: u64,
-    /// CapAmb.
-    pub cap_amb: u64,
-    /// NoNewPrivs.
-    pub no_new_privs: bool,
-    /// Seccomp mode: 0 none, 1 strict, 2 filter.
-    pub seccomp_mode: u32,
-    /// Number of attached seccomp filters (Seccomp_filters, kernel >= 5.9).
-    pub seccomp_filters: Option<u32>,
+    /// Ids, capabilities, no_new_privs and seccomp mode as the host sees
+    /// them (ids through the host's view; see [`ProcInfo::container_uid`]).
+    #[serde(flatten)]
+    pub status: Status,
     /// The target's environment.
     #[serde(with = "os_vec")]
     pub environ: Vec<OsString>,
@@ -78,7 +60,7 @@ mod os_vec {
 }
 
 /// Fields of /proc/PID/status that confinement needs.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Status {
     /// Real uid.
     pub uid: u32,
@@ -284,17 +266,7 @@ impl ProcInfo {
         Ok(ProcInfo {
             pid,
             start_time,
-            uid: st.uid,
-            gid: st.gid,
-            groups: st.groups,
-            cap_inh: st.cap_inh,
-            cap_prm: st.cap_prm,
-            cap_eff: st.cap_eff,
-            cap_bnd: st.cap_bnd,
-            cap_amb: st.cap_amb,
-            no_new_privs: st.no_new_privs,
-            seccomp_mode: st.seccomp_mode,
-            seccomp_filters: st.seccomp_filters,
+            status: st,
             environ,
             cgroups,
             lsm,
@@ -307,21 +279,22 @@ impl ProcInfo {
     /// The target's uid as the container sees it (through uid_map when the
     /// target is in another user namespace).
     pub fn container_uid(&self) -> u32 {
-        self.map_uid(self.uid)
+        self.map_uid(self.status.uid)
     }
 
     /// The target's gid as the container sees it.
     pub fn container_gid(&self) -> u32 {
-        self.map_gid(self.gid)
+        self.map_gid(self.status.gid)
     }
 
     /// The target's supplementary groups as the container sees them
     /// (unmapped ones dropped).
     pub fn container_groups(&self) -> Vec<u32> {
         if !self.in_user_ns {
-            return self.groups.clone();
+            return self.status.groups.clone();
         }
-        self.groups
+        self.status
+            .groups
             .iter()
             .filter_map(|g| map_to_inside(&self.gid_map, *g))
             .collect()
@@ -432,9 +405,12 @@ CapBnd:\t0000003fffffffff\n";
         assert_eq!(map_to_inside(m, 100999), Some(1000));
         assert_eq!(map_to_inside(m, 5), None);
         let info = ProcInfo {
-            uid: 100999,
-            gid: 1000,
-            groups: vec![1000, 7],
+            status: Status {
+                uid: 100999,
+                gid: 1000,
+                groups: vec![1000, 7],
+                ..Default::default()
+            },
             uid_map: m.into(),
             gid_map: m.into(),
             in_user_ns: true,
@@ -472,7 +448,7 @@ CapBnd:\t0000003fffffffff\n";
         );
         assert_eq!(info.environ.len(), 1);
         assert!(!info.in_user_ns);
-        assert_eq!(info.uid, rustix::process::getuid().as_raw());
+        assert_eq!(info.status.uid, rustix::process::getuid().as_raw());
         assert!(info.start_time > 0);
         assert!(info.cgroups.iter().any(|(c, _)| c.is_empty()));
         let json = serde_json::to_string(&info).unwrap();
@@ -510,8 +486,8 @@ CapBnd:\t0000003fffffffff\n";
         child.wait().unwrap();
         let info = info.unwrap();
         assert!(info.in_user_ns);
-        assert_eq!((info.uid, info.gid), (100000, 100000));
-        assert_eq!(info.groups, vec![100000, 100005]);
+        assert_eq!((info.status.uid, info.status.gid), (100000, 100000));
+        assert_eq!(info.status.groups, vec![100000, 100005]);
         assert_eq!((info.container_uid(), info.container_gid()), (0, 0));
         assert_eq!(info.container_groups(), vec![0, 5]);
         assert_eq!(
@@ -519,7 +495,7 @@ CapBnd:\t0000003fffffffff\n";
             ["0", "100000", "65536"]
         );
         // Full capabilities, relative to its own namespace.
-        assert_eq!(info.cap_eff, info.cap_bnd);
-        assert_ne!(info.cap_eff, 0);
+        assert_eq!(info.status.cap_eff, info.status.cap_bnd);
+        assert_ne!(info.status.cap_eff, 0);
     }
 }

@@ -246,8 +246,8 @@ pub(crate) mod tests {
         .unwrap();
         let pid = child.id() as i32;
         let info = crate::enter::procinfo::ProcInfo::read(pid).unwrap();
-        assert_eq!(info.seccomp_mode, 2);
-        assert!(info.no_new_privs);
+        assert_eq!(info.status.seccomp_mode, 2);
+        assert!(info.status.no_new_privs);
         let t = Instant::now();
         let got = fetch_filters(pid, Duration::from_millis(500)).unwrap();
         let took = t.elapsed();
