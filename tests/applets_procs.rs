@@ -565,8 +565,16 @@ fn top_batch_mode() {
     assert_eq!(out.lines().filter(|l| l.starts_with("top - ")).count(), 2);
 }
 
+/// tmux on this test binary's own server: a shared server that exits after
+/// another test's last session would race a new session.
+fn tmux_cmd() -> Command {
+    let mut c = Command::new("tmux");
+    c.args(["-L", &format!("cdbgt-procs-{}", std::process::id())]);
+    c
+}
+
 fn tmux(args: &[&str]) -> String {
-    let out = Command::new("tmux").args(args).output().expect("tmux");
+    let out = tmux_cmd().args(args).output().expect("tmux");
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -619,9 +627,7 @@ fn top_interactive_through_a_pty() {
     struct Kill(String);
     impl Drop for Kill {
         fn drop(&mut self) {
-            let _ = Command::new("tmux")
-                .args(["kill-session", "-t", &self.0])
-                .status();
+            let _ = tmux_cmd().args(["kill-session", "-t", &self.0]).status();
         }
     }
     let _k = Kill(session.clone());
