@@ -210,7 +210,9 @@ fn docker_seccomp_blocks_like_docker() {
         f.len(),
         f[0].prog.len()
     );
-    assert!(took < std::time::Duration::from_millis(20), "{took:?}");
+    // A liveness bound, not a benchmark: the fetch must not wait on its
+    // retry deadline when nobody else traces the target.
+    assert!(took < std::time::Duration::from_secs(1), "{took:?}");
     let (plan, _) = host_side(
         c.pid(),
         &ConfineOpts {
@@ -348,6 +350,7 @@ fn docker_paused_container_is_refused_clearly() {
     let _ = Command::new("docker").args(["unpause", &c.0]).status();
     let e = r.unwrap().unwrap_err();
     assert!(e.contains("freez") && e.contains("cgroup"), "{e}");
-    assert!(took < std::time::Duration::from_millis(500), "{took:?}");
+    // Refused at once, without a ptrace wait on the frozen target.
+    assert!(took < std::time::Duration::from_secs(1), "{took:?}");
     assert!(unconfined.unwrap().is_ok());
 }
