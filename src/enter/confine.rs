@@ -409,6 +409,28 @@ mod tests {
         assert_eq!(serde_json::from_str::<ConfinePlan>(&json).unwrap(), p);
     }
 
+    /// `--privileged` and `--rescue` request no LSM label; the default
+    /// plan carries the target's.
+    #[test]
+    fn plan_lsm_label_only_when_confined() {
+        let mut info = docker_root();
+        info.lsm = Some(LsmLabel::SELinux("system_u:system_r:container_t:s0".into()));
+        assert_eq!(plan(&info, &opts()).unwrap().lsm, info.lsm);
+        for o in [
+            ConfineOpts {
+                privileged: true,
+                ..opts()
+            },
+            ConfineOpts {
+                rescue: true,
+                ..opts()
+            },
+        ] {
+            let p = plan(&info, &o).unwrap();
+            assert_eq!(p.lsm, None, "{o:?}");
+        }
+    }
+
     #[test]
     fn plan_cap_drop_all_and_rescue() {
         let o = ConfineOpts {
