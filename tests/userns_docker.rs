@@ -240,3 +240,51 @@ fn userns_remap_stopped_container_is_found() {
         stdout(&o)
     );
 }
+
+/// A remapped daemon's root is reached twice when another Docker-looking
+/// cgroup has no record: through a container's mountinfo
+/// (`<root>/<uid>.<gid>`) and through the daemon's `--data-root <root>`.
+/// Every container is still one entry (it was "matches 2 containers").
+#[test]
+fn userns_remap_container_is_listed_once() {
+    if !usable() {
+        return;
+    }
+    let c = Ctr::fixture();
+    let id = stdout(&docker(&["inspect", "-f", "{{.Id}}", &c.name]))
+        .trim()
+        .to_string();
+    // A process in /docker/<id of no container>: its mountinfo names no
+    // data root, so every running dockerd's --data-root is read too.
+    // (cdbg walks the v2 hierarchy: /sys/fs/cgroup/unified on hybrid hosts.)
+    let Some(base) = ["/sys/fs/cgroup/unified", "/sys/fs/cgroup"]
+        .iter()
+        .map(std::path::Path::new)
+        .find(|b| b.join("cgroup.procs").exists())
+    else {
+        require(false, "a writable cgroup hierarchy");
+        return;
+    };
+    let fake = format!("{:0>64}", format!("c2{}", std::process::id()));
+    let dir = base.join("docker").join(&fake);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut sleeper = Command::new("sleep").arg("60").spawn().unwrap();
+    std::fs::write(dir.join("cgroup.procs"), sleeper.id().to_string()).unwrap();
+    let listed = Command::new(cdbg())
+        .args(["ls", "--json"])
+        .output()
+        .unwrap();
+    let by_name = c.cdbg(&["true"]);
+    let _ = sleeper.kill();
+    let _ = sleeper.wait();
+    let _ = wait_until(Duration::from_secs(5), || std::fs::remove_dir(&dir).is_ok());
+    let json: serde_json::Value = serde_json::from_slice(&listed.stdout).expect("ls --json");
+    let n = json["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["id"].as_str() == Some(id.as_str()))
+        .count();
+    assert_eq!(n, 1, "{}", stdout(&listed));
+    assert!(by_name.status.success(), "{}", stderr(&by_name));
+}
