@@ -233,8 +233,10 @@ struct MemState {
     limit: u64,
     /// memory.current (v2) or memory.usage_in_bytes (v1).
     usage: u64,
-    /// Page cache the kernel can drop without OOM: inactive_file (v2) or
-    /// total_inactive_file (v1) of memory.stat (what `docker stats` subtracts).
+    /// File-backed page cache, which the kernel reclaims before it
+    /// OOM-kills: active_file + inactive_file of memory.stat (v1: the
+    /// hierarchical total_* fields). A container's usage is often at its
+    /// limit because of cache alone; that must not refuse the join.
     reclaimable: u64,
     /// v1 memory.oom_control `under_oom 1`: its tasks are waiting for
     /// memory (oom_kill_disable) and a newcomer would wait with them.
@@ -251,6 +253,15 @@ fn stat_field(stat: &str, key: &str) -> Option<u64> {
     })
 }
 
+/// active_file + inactive_file (with `prefix` "total_" for v1's
+/// hierarchical counts).
+fn file_cache(stat: &str, prefix: &str) -> u64 {
+    ["active_file", "inactive_file"]
+        .iter()
+        .filter_map(|k| stat_field(stat, &format!("{prefix}{k}")))
+        .sum()
+}
+
 fn memory_state(t: &CgroupTarget) -> Option<MemState> {
     let num = |name: &str| read_at(&t.dir, name).and_then(|s| s.trim().parse::<u64>().ok());
     let stat = read_at(&t.dir, "memory.stat").unwrap_or_default();
@@ -260,7 +271,7 @@ fn memory_state(t: &CgroupTarget) -> Option<MemState> {
         Some(MemState {
             limit,
             usage: num("memory.current")?,
-            reclaimable: stat_field(&stat, "inactive_file").unwrap_or(0),
+            reclaimable: file_cache(&stat, ""),
             under_oom: false,
         })
     } else {
@@ -268,7 +279,7 @@ fn memory_state(t: &CgroupTarget) -> Option<MemState> {
         Some(MemState {
             limit,
             usage: num("memory.usage_in_bytes")?,
-            reclaimable: stat_field(&stat, "total_inactive_file").unwrap_or(0),
+            reclaimable: file_cache(&stat, "total_"),
             under_oom: read_at(&t.dir, "memory.oom_control")
                 .is_some_and(|s| stat_field(&s, "under_oom") == Some(1)),
         })
@@ -614,10 +625,17 @@ mod tests {
             "{e}"
         );
         assert!(e.contains("63.0 MiB in use of 64.0 MiB"), "{e}");
-        // ... unless the usage is mostly droppable page cache.
+        // ... unless the usage is mostly page cache, which the kernel
+        // reclaims first (active or not); v1 counts the hierarchical total_*.
         std::fs::write(
             d.join("memory.stat"),
-            format!("total_inactive_file {}\n", m(20)),
+            format!("active_file {}\ntotal_active_file {}\n", m(50), m(2)),
+        )
+        .unwrap();
+        assert!(precheck(&t).is_err());
+        std::fs::write(
+            d.join("memory.stat"),
+            format!("total_active_file {}\ntotal_inactive_file {}\n", m(2), m(2)),
         )
         .unwrap();
         assert_eq!(precheck(&t), Ok(()));
@@ -645,6 +663,8 @@ mod tests {
             ],
         );
         assert!(precheck(&t).unwrap_err().contains("unified:/docker/x"));
+        std::fs::write(d.join("memory.stat"), format!("active_file {}\n", m(8))).unwrap();
+        assert_eq!(precheck(&t), Ok(()));
         std::fs::write(d.join("memory.current"), m(16)).unwrap();
         assert_eq!(precheck(&t), Ok(()));
         std::fs::write(d.join("memory.max"), "max\n").unwrap();
