@@ -12,7 +12,7 @@
 #                                                 leftovers of every runtime
 #                                                 (with "all", running ones too)
 #
-# RUNTIME: docker docker2 podman podman-rootless ctr k8s runc lxc nspawn
+# RUNTIME: docker docker2 docker-userns podman podman-rootless ctr k8s runc lxc nspawn
 # KIND:    bb (busybox image, init = sleep; lxc: busybox init) | scratch (one
 #          static /pause program; nspawn adds an empty /usr, which it requires)
 #
@@ -21,6 +21,11 @@
 #     cdbgt-bb:local / cdbgt-scratch:local (podman: localhost/...), label cdbg-test=1.
 #     docker2's client: docker -H unix:///run/cdbg-docker2/docker.sock
 #     (data root /var/lib/cdbg-docker2, exec root /run/cdbg-docker2/exec).
+#     docker-userns: a third dockerd with --userns-remap=default (user dockremap,
+#     /etc/subuid and /etc/subgid ranges); client
+#     docker -H unix:///run/cdbg-docker-userns/docker.sock; data root
+#     /var/lib/cdbg-docker-userns (containers under <root>/<uid>.<gid>/containers);
+#     run its CLI with `scripts/fixtures.sh docker-userns-cli ARGS...`.
 #   podman-rootless: user cdbgrl, XDG_RUNTIME_DIR=/run/user/<uid>; run its CLI
 #     with `scripts/fixtures.sh podman-rootless-cli ARGS...`.
 #   ctr: namespace "default", container ID NAME, label cdbg-test=1; containerd
@@ -154,6 +159,56 @@ docker2_up() {
   fi
   wait_for 60 timeout 10 "$CDBG_DOCKER" -H "$CDBG_DOCKER2_HOST" info \
     || { tail -n 20 "$D2_LOG" >&2; fail "second dockerd not ready after 60 s (log $D2_LOG)"; }
+}
+
+# The userns-remapped daemon: same recipe as docker2, plus --userns-remap.
+D3_ROOT=/var/lib/cdbg-docker-userns
+D3_RUN=/run/cdbg-docker-userns
+D3_BRIDGE=cdbg-br3
+D3_LOG="$CDBG_LOG_DIR/dockerd-userns.log"
+D3_USER=dockremap
+
+dk3() { "$CDBG_DOCKER" -H "$CDBG_DOCKER_USERNS_HOST" "$@"; }
+
+# subid_add USER: give USER 65536 subordinate uids and gids after the highest
+# range in use, unless it has some (dockerd would try usermod -v itself; doing
+# it here makes the outcome the same on every machine).
+subid_add() {
+  local f start
+  for f in /etc/subuid /etc/subgid; do
+    touch "$f"
+    grep -q "^$1:" "$f" && continue
+    start="$(awk -F: 'BEGIN{m=100000} {e=$2+$3; if (e>m) m=e} END{print m}' "$f")"
+    echo "$1:$start:65536" >>"$f"
+    echo "added $1:$start:65536 to $f" >&2
+  done
+}
+
+docker_userns_up() {
+  if timeout 10 "$CDBG_DOCKER" -H "$CDBG_DOCKER_USERNS_HOST" info >/dev/null 2>&1; then return 0; fi
+  command -v dockerd >/dev/null || fail "dockerd is not installed (run scripts/setup-runtimes.sh)"
+  mkdir -p "$D3_ROOT" "$D3_RUN/exec" "$CDBG_LOG_DIR"
+  if ! id "$D3_USER" >/dev/null 2>&1; then
+    useradd --system --no-create-home --shell /bin/false "$D3_USER" || fail "useradd $D3_USER failed"
+  fi
+  subid_add "$D3_USER"
+  stale_pidfile "$D3_RUN/docker.pid" dockerd
+  stale_pidfile "$D3_RUN/exec/containerd/containerd.pid" containerd
+  if ! pidfile_alive "$D3_RUN/docker.pid"; then
+    if ! ip link show "$D3_BRIDGE" >/dev/null 2>&1; then
+      ip link add "$D3_BRIDGE" type bridge
+      ip addr add 172.31.251.1/24 dev "$D3_BRIDGE"
+    fi
+    ip link set "$D3_BRIDGE" up
+    echo "starting userns-remap dockerd (log $D3_LOG)" >&2
+    setsid dockerd --userns-remap=default \
+      --data-root "$D3_ROOT" --exec-root "$D3_RUN/exec" --pidfile "$D3_RUN/docker.pid" \
+      --host "$CDBG_DOCKER_USERNS_HOST" --bridge "$D3_BRIDGE" \
+      --iptables=false --ip-forward=false --ip-masq=false \
+      >>"$D3_LOG" 2>&1 </dev/null &
+  fi
+  wait_for 60 timeout 10 "$CDBG_DOCKER" -H "$CDBG_DOCKER_USERNS_HOST" info \
+    || { tail -n 20 "$D3_LOG" >&2; fail "userns-remap dockerd not ready after 60 s (log $D3_LOG)"; }
 }
 
 # docker_images CLI...: import the fixture images if missing.
@@ -372,6 +427,7 @@ cmd_check() {
   case "$1" in
     docker) timeout 10 "$CDBG_DOCKER" info >/dev/null 2>&1 ;;
     docker2) command -v dockerd >/dev/null && locked docker2 docker2_up ;;
+    docker-userns) command -v dockerd >/dev/null && locked docker-userns docker_userns_up ;;
     podman) command -v podman >/dev/null && timeout 30 podman info >/dev/null 2>&1 ;;
     podman-rootless) id "$CDBG_RL_USER" >/dev/null 2>&1 && timeout 30 "${BASH_SOURCE[0]}" podman-rootless-cli info >/dev/null 2>&1 ;;
     ctr|k8s) ctr_ok ;;
@@ -395,6 +451,9 @@ cmd_start() {
     docker2)
       locked docker2 docker2_up; locked images-docker2 docker_images dk2
       docker_like_start dk2 "$kind" "$name" ;;
+    docker-userns)
+      locked docker-userns docker_userns_up; locked images-docker-userns docker_images dk3
+      docker_like_start dk3 "$kind" "$name" ;;
     podman)
       locked images-podman docker_images pm
       # shellcheck disable=SC2046
@@ -425,6 +484,7 @@ cmd_stop() {
   case "$rt" in
     docker) dk rm -f "$name" >/dev/null 2>&1 || true ;;
     docker2) if timeout 10 "$CDBG_DOCKER" -H "$CDBG_DOCKER2_HOST" info >/dev/null 2>&1; then dk2 rm -f "$name" >/dev/null 2>&1 || true; fi ;;
+    docker-userns) if timeout 10 "$CDBG_DOCKER" -H "$CDBG_DOCKER_USERNS_HOST" info >/dev/null 2>&1; then dk3 rm -f "$name" >/dev/null 2>&1 || true; fi ;;
     podman) pm rm -f -t 0 "$name" >/dev/null 2>&1 || true ;;
     podman-rootless) pmrl rm -f -t 0 "$name" >/dev/null 2>&1 || true ;;
     ctr) ctr_ok && ctr_rm default "$name" ;;
@@ -444,10 +504,11 @@ cmd_stop() {
 cmd_gc() {
   local all="${1:-0}" id st name ns cli
   [ "$all" = all ] && all=1
-  for cli in dk dk2 pm pmrl; do
+  for cli in dk dk2 dk3 pm pmrl; do
     case "$cli" in
       dk) timeout 10 "$CDBG_DOCKER" info >/dev/null 2>&1 || continue ;;
       dk2) timeout 5 "$CDBG_DOCKER" -H "$CDBG_DOCKER2_HOST" info >/dev/null 2>&1 || continue ;;
+      dk3) timeout 5 "$CDBG_DOCKER" -H "$CDBG_DOCKER_USERNS_HOST" info >/dev/null 2>&1 || continue ;;
       pm) command -v podman >/dev/null || continue ;;
       pmrl) id "$CDBG_RL_USER" >/dev/null 2>&1 || continue ;;
     esac
@@ -522,6 +583,7 @@ case "$sub" in
   check) [ $# -eq 1 ] || usage; cmd_check "$1" </dev/null ;;
   gc) cmd_gc "${1:-0}" </dev/null ;;
   podman-rootless-cli) pmrl "$@" ;;
+  docker-userns-cli) dk3 "$@" ;;
   __call) "$@" </dev/null ;;  # internal: see locked()
   -h|--help|help) usage ;;
   *) usage ;;

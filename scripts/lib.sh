@@ -25,6 +25,8 @@ CDBG_RUN_DIR=/run/cdbg-ci
 export CONTAINERD_ADDRESS=/run/cdbg-containerd/containerd.sock
 # The second Docker daemon.
 CDBG_DOCKER2_HOST=unix:///run/cdbg-docker2/docker.sock
+# The third, userns-remapped Docker daemon (--userns-remap=default).
+CDBG_DOCKER_USERNS_HOST=unix:///run/cdbg-docker-userns/docker.sock
 # Rootless podman user.
 CDBG_RL_USER=cdbgrl
 # Fixture image names.

@@ -88,6 +88,18 @@ start_dockerd() {
   log "dockerd: ready"
 }
 
+# The userns-remapped dockerd (--userns-remap=default, user dockremap with
+# /etc/subuid and /etc/subgid ranges, its own data/exec root, socket and
+# bridge): started by fixtures.sh, which the tests also call on demand.
+start_docker_userns() {
+  if "$here/fixtures.sh" check docker-userns; then
+    log "dockerd (userns-remap): ready ($CDBG_DOCKER_USERNS_HOST)"
+  else
+    tail -n 30 "$CDBG_LOG_DIR/dockerd-userns.log" >&2 || true
+    die "the userns-remap dockerd did not start; see $CDBG_LOG_DIR/dockerd-userns.log"
+  fi
+}
+
 ctr_ok() { [ -S "$CONTAINERD_ADDRESS" ] && timeout 10 ctr --connect-timeout 3s version >/dev/null 2>&1; }
 
 start_containerd() {
@@ -258,9 +270,11 @@ fi
 KEY="$(rootfs_key)"
 build_tarballs
 start_dockerd
+start_docker_userns
 start_containerd
 configure_podman
 import_into docker "$CDBG_DOCKER"
+import_into docker-userns "$here/fixtures.sh" docker-userns-cli
 import_into podman podman
 import_into podman-rootless "$here/fixtures.sh" podman-rootless-cli
 import_ctr

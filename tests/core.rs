@@ -562,6 +562,205 @@ fn rescue_gets_in_at_pids_max() {
     std::fs::write(&pids_max, "max").unwrap();
 }
 
+/// The memory controller files of a demo container's cgroup: v1
+/// (`memory.limit_in_bytes`, hybrid hosts) or v2 (`memory.max`).
+struct MemCg {
+    dir: std::path::PathBuf,
+    v2: bool,
+}
+
+impl MemCg {
+    fn of(name: &str) -> Option<MemCg> {
+        let v1 = std::path::Path::new("/sys/fs/cgroup/memory/cdbg-demo").join(name);
+        if v1.join("memory.limit_in_bytes").exists() {
+            return Some(MemCg { dir: v1, v2: false });
+        }
+        for base in ["/sys/fs/cgroup/unified", "/sys/fs/cgroup"] {
+            let d = std::path::Path::new(base).join("cdbg-demo").join(name);
+            if d.join("memory.max").exists() {
+                return Some(MemCg { dir: d, v2: true });
+            }
+        }
+        None
+    }
+
+    fn read(&self, f: &str) -> String {
+        std::fs::read_to_string(self.dir.join(f)).unwrap_or_default()
+    }
+
+    fn usage(&self) -> u64 {
+        let f = if self.v2 {
+            "memory.current"
+        } else {
+            "memory.usage_in_bytes"
+        };
+        self.read(f).trim().parse().unwrap()
+    }
+
+    /// How many OOM kills the cgroup has seen.
+    fn oom_kills(&self) -> u64 {
+        let f = if self.v2 {
+            "memory.events"
+        } else {
+            "memory.oom_control"
+        };
+        self.read(f)
+            .lines()
+            .find_map(|l| l.strip_prefix("oom_kill "))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// Limit memory to `usage + extra` with swap off; retried while the
+    /// usage moves (the kernel refuses a limit below the usage with EBUSY).
+    fn limit(&self, extra: u64) {
+        for _ in 0..50 {
+            let l = (self.usage() + extra).to_string();
+            let ok = if self.v2 {
+                std::fs::write(self.dir.join("memory.swap.max"), "0").is_ok()
+                    && std::fs::write(self.dir.join("memory.max"), &l).is_ok()
+            } else {
+                // memsw (memory + swap) must stay >= the memory limit.
+                let _ = std::fs::write(self.dir.join("memory.memsw.limit_in_bytes"), "-1");
+                std::fs::write(self.dir.join("memory.limit_in_bytes"), &l).is_ok()
+                    && (!self.dir.join("memory.memsw.limit_in_bytes").exists()
+                        || std::fs::write(self.dir.join("memory.memsw.limit_in_bytes"), &l).is_ok())
+            };
+            if ok {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("cannot set the memory limit of {}", self.dir.display());
+    }
+
+    fn unlimit(&self) {
+        if self.v2 {
+            let _ = std::fs::write(self.dir.join("memory.max"), "max");
+            let _ = std::fs::write(self.dir.join("memory.swap.max"), "max");
+        } else {
+            let _ = std::fs::write(self.dir.join("memory.memsw.limit_in_bytes"), "-1");
+            let _ = std::fs::write(self.dir.join("memory.limit_in_bytes"), "-1");
+        }
+    }
+}
+
+/// `cdbg --pid PID ARGS` that may not take longer than 30 s.
+fn run_bounded(pid: i32, args: &[&str]) -> (std::process::Output, Duration) {
+    let t = std::time::Instant::now();
+    let o = Command::new("timeout")
+        .args(["-s", "KILL", "30"])
+        .arg(cdbg())
+        .arg("--pid")
+        .arg(pid.to_string())
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (o, t.elapsed())
+}
+
+/// A container at its memory limit (memory.max = usage, no swap, a
+/// process holding 16 MiB): joining its cgroup would make the kernel
+/// OOM-kill one of its processes, so cdbg refuses in one line before
+/// joining (the holder lives on); `--rescue` gets a shell-like command in
+/// without joining the cgroup. With some room left, a command that
+/// outgrows it is the one the OOM killer picks (oom_score_adj 1000), not
+/// the container's processes; cdbg exits 128+9 and does not hang.
+#[test]
+fn rescue_gets_in_at_memory_max() {
+    let c = Demo::busybox();
+    let Some(mem) = MemCg::of(&c.name) else {
+        require(false, "a memory cgroup for the demo container");
+        return;
+    };
+    struct Unlimit<'a>(&'a MemCg);
+    impl Drop for Unlimit<'_> {
+        fn drop(&mut self) {
+            self.0.unlimit();
+        }
+    }
+    let _restore = Unlimit(&mem);
+    // The process that holds memory in the container.
+    let mut holder = Command::new(cdbg())
+        .arg("--pid")
+        .arg(c.pid.to_string())
+        .args([
+            "sh",
+            "-c",
+            "v=$(head -c 16777216 /dev/zero | tr '\\0' x); echo ready; sleep 100000; echo ${#v}",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut ready = [0u8; 6];
+    holder
+        .stdout
+        .as_mut()
+        .unwrap()
+        .read_exact(&mut ready)
+        .unwrap();
+    assert_eq!(&ready, b"ready\n");
+    assert!(mem.usage() > 16 << 20, "{}", mem.usage());
+    let holder_alive = || {
+        pids_matching("sh -c v=$(head").iter().any(|p| {
+            std::fs::read_link(format!("/proc/{p}/ns/pid")).ok()
+                == std::fs::read_link(format!("/proc/{}/ns/pid", c.pid)).ok()
+        })
+    };
+    assert!(holder_alive());
+    let kills = mem.oom_kills();
+    mem.limit(0);
+
+    // Without --rescue: refused before joining, one line, exit 125.
+    let (o, took) = run_bounded(c.pid, &["sh", "-c", "echo in"]);
+    assert_eq!(o.status.code(), Some(125), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "");
+    let e = stderr(&o);
+    assert_eq!(e.lines().count(), 1, "{e}");
+    assert!(
+        e.contains(&format!("memory:/cdbg-demo/{}", c.name)) || e.contains("unified:"),
+        "{e}"
+    );
+    assert!(e.contains("memory limit") && e.contains("--rescue"), "{e}");
+    assert!(took < Duration::from_secs(10), "{took:?}");
+    assert_eq!(mem.oom_kills(), kills, "nothing was OOM-killed");
+    assert!(holder_alive());
+
+    // --rescue: in, output, and not in the container's cgroup.
+    let (o, _) = run_bounded(
+        c.pid,
+        &["--rescue", "sh", "-c", "echo in; cat /proc/self/cgroup"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.starts_with("in\n"), "{out}");
+    assert!(
+        !out.contains(&format!("/cdbg-demo/{}", c.name)),
+        "the rescue command joined the container's cgroup:\n{out}"
+    );
+    assert_eq!(mem.oom_kills(), kills);
+    assert!(holder_alive());
+
+    // Some room (8 MiB): cdbg joins; a command that allocates 32 MiB is
+    // the OOM killer's victim, not the holder; exit 128+9, no hang.
+    mem.limit(8 << 20);
+    let (o, _) = run_bounded(c.pid, &["cat", "/proc/self/oom_score_adj"]);
+    assert_eq!(stdout(&o), "1000\n", "{}", stderr(&o));
+    let (o, took) = run_bounded(
+        c.pid,
+        &["dd", "if=/dev/zero", "of=/dev/null", "bs=32M", "count=1"],
+    );
+    assert_eq!(o.status.code(), Some(137), "{}", stderr(&o));
+    assert!(took < Duration::from_secs(10), "{took:?}");
+    assert_eq!(mem.oom_kills(), kills + 1);
+    assert!(holder_alive(), "the container's process was OOM-killed");
+
+    let _ = holder.kill();
+    let _ = holder.wait();
+}
+
 #[test]
 fn toolbox_bars_in_a_scratch_fixture() {
     let c = Demo::scratch();

@@ -56,6 +56,10 @@ pub struct ConfinePlan {
     pub lsm: Option<LsmLabel>,
     /// Join the target's cgroups.
     pub join_cgroups: bool,
+    /// oom_score_adj for the command ([`OOM_SCORE_ADJ`] when it joins a
+    /// memory cgroup with a limit).
+    #[serde(default)]
+    pub oom_score_adj: Option<i32>,
     /// Things the user should know (printed by the CLI with `-v`, say).
     pub notes: Vec<String>,
 }
@@ -80,13 +84,24 @@ fn tweak(base: u64, add: &[String], drop: &[String]) -> Result<(u64, u64), Strin
     })
 }
 
+/// The command's oom_score_adj when it joins a memory cgroup with a limit:
+/// should that cgroup run out of memory, the kernel's OOM killer picks the
+/// debugging command (and what it starts) before any of the container's
+/// own processes. Raising needs no privilege (lowering it again would need
+/// CAP_SYS_RESOURCE).
+pub const OOM_SCORE_ADJ: i32 = 1000;
+
 /// Build the plan on the host, before entering. Reads the target's seccomp
-/// filters (a ptrace stop of a few microseconds) unless seccomp is off.
+/// filters (a ptrace stop of a few microseconds) unless seccomp is off,
+/// and its memory cgroup's limit when cgroups are joined.
 pub fn plan(info: &ProcInfo, opts: &ConfineOpts) -> Result<ConfinePlan, String> {
     let privileged = opts.privileged || opts.rescue;
+    let join_cgroups = !(opts.no_cgroup || opts.rescue);
     let mut p = ConfinePlan {
         privileged,
-        join_cgroups: !(opts.no_cgroup || opts.rescue),
+        join_cgroups,
+        oom_score_adj: (join_cgroups && super::cgroup::memory_limited(&info.cgroups))
+            .then_some(OOM_SCORE_ADJ),
         ..Default::default()
     };
     if privileged {
@@ -163,6 +178,26 @@ pub fn plan(info: &ProcInfo, opts: &ConfineOpts) -> Result<ConfinePlan, String> 
     Ok(p)
 }
 
+/// Writes /proc/self/oom_score_adj (through `procfs` when given); the file
+/// must be on procfs.
+fn set_oom_score_adj(adj: i32, procfs: Option<BorrowedFd<'_>>) -> Result<(), String> {
+    use rustix::fs::{Mode, OFlags};
+    use std::io::Write;
+    let flags = OFlags::WRONLY | OFlags::CLOEXEC;
+    let fd = match procfs {
+        Some(d) => rustix::fs::openat(d, "self/oom_score_adj", flags, Mode::empty()),
+        None => rustix::fs::open("/proc/self/oom_score_adj", flags, Mode::empty()),
+    }
+    .map_err(|e| format!("open oom_score_adj: {e}"))?;
+    match rustix::fs::fstatfs(&fd) {
+        Ok(s) if s.f_type == rustix::fs::PROC_SUPER_MAGIC => {}
+        _ => return Err("oom_score_adj is not on procfs".into()),
+    }
+    std::fs::File::from(fd)
+        .write_all(adj.to_string().as_bytes())
+        .map_err(|e| format!("write oom_score_adj: {e}"))
+}
+
 fn set(mask: u64) -> CapabilitySet {
     CapabilitySet::from_bits_retain(mask)
 }
@@ -185,8 +220,8 @@ fn current_bounding(last: u32) -> u64 {
 /// Apply the plan and credentials to the calling thread. Call it in the
 /// single-threaded process that execs the command, as the LAST thing
 /// before execve: the seccomp filter is installed at the end and may
-/// forbid anything but execve. Order: bounding set, LSM exec label,
-/// keep-caps, setgroups, setgid, setuid, capset, ambient set,
+/// forbid anything but execve. Order: oom_score_adj, bounding set, LSM
+/// exec label, keep-caps, setgroups, setgid, setuid, capset, ambient set,
 /// no_new_privs, seccomp.
 pub fn apply(
     plan: &ConfinePlan,
@@ -194,6 +229,11 @@ pub fn apply(
     procfs: Option<BorrowedFd<'_>>,
 ) -> Result<(), String> {
     let err = |what: &str, e: rustix::io::Errno| format!("cannot {what}: {e}");
+    // 0. oom_score_adj, while we are root and dumpable rules do not bite.
+    // Best effort: a container without a /proc keeps the inherited value.
+    if let Some(adj) = plan.oom_score_adj {
+        let _ = set_oom_score_adj(adj, procfs);
+    }
     let last = last_cap();
     let cur = th::capabilities(None).map_err(|e| err("read own capabilities", e))?;
     let own_bnd = current_bounding(last);
@@ -367,6 +407,28 @@ mod tests {
         assert_eq!(p.lsm, info.lsm);
         let json = serde_json::to_string(&p).unwrap();
         assert_eq!(serde_json::from_str::<ConfinePlan>(&json).unwrap(), p);
+    }
+
+    /// `--privileged` and `--rescue` request no LSM label; the default
+    /// plan carries the target's.
+    #[test]
+    fn plan_lsm_label_only_when_confined() {
+        let mut info = docker_root();
+        info.lsm = Some(LsmLabel::SELinux("system_u:system_r:container_t:s0".into()));
+        assert_eq!(plan(&info, &opts()).unwrap().lsm, info.lsm);
+        for o in [
+            ConfineOpts {
+                privileged: true,
+                ..opts()
+            },
+            ConfineOpts {
+                rescue: true,
+                ..opts()
+            },
+        ] {
+            let p = plan(&info, &o).unwrap();
+            assert_eq!(p.lsm, None, "{o:?}");
+        }
     }
 
     #[test]

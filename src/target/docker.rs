@@ -172,10 +172,41 @@ pub(crate) fn data_root_from_mountinfo(mountinfo: &str, id: &str) -> Option<Path
     })
 }
 
-/// Reads the containers of one data root that `want` asks for (a name is
-/// looked for as `"Name":"/NAME"` in the raw file before parsing).
+/// The `containers` directories of one data root: `<root>/containers` and,
+/// for a dockerd with `--userns-remap`, `<root>/<uid>.<gid>/containers`
+/// (Docker keeps a remapped daemon's whole state under such a directory).
+pub(crate) fn container_dirs(root: &Path) -> Vec<PathBuf> {
+    let mut dirs = vec![root.join("containers")];
+    if let Ok(rd) = std::fs::read_dir(root) {
+        let mut remapped: Vec<PathBuf> = rd
+            .flatten()
+            .filter(|e| is_remap_dir(&e.file_name().to_string_lossy()))
+            .map(|e| e.path().join("containers"))
+            .filter(|d| d.is_dir())
+            .collect();
+        remapped.sort();
+        dirs.extend(remapped);
+    }
+    dirs
+}
+
+/// `<uid>.<gid>`: the name of a userns-remapped daemon's state directory.
+fn is_remap_dir(name: &str) -> bool {
+    let num = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    name.split_once('.').is_some_and(|(u, g)| num(u) && num(g))
+}
+
+/// Reads the containers of one data root (and of its userns-remapped
+/// subdirectories) that `want` asks for (a name is looked for as
+/// `"Name":"/NAME"` in the raw file before parsing).
 pub(crate) fn scan(root: &Path, want: Want, out: &mut Vec<Record>) {
-    let Ok(rd) = std::fs::read_dir(root.join("containers")) else {
+    for dir in container_dirs(root) {
+        scan_containers(&dir, want, out);
+    }
+}
+
+fn scan_containers(containers: &Path, want: Want, out: &mut Vec<Record>) {
+    let Ok(rd) = std::fs::read_dir(containers) else {
         return;
     };
     for e in rd.flatten() {
@@ -227,6 +258,37 @@ mod tests {
             data_root_from_mountinfo("1 2 0:1 / / rw - tmpfs x rw\n", id),
             None
         );
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    /// A userns-remapped daemon keeps its containers under
+    /// `<root>/<uid>.<gid>/containers` (layout seen with dockerd 20.10
+    /// `--userns-remap=default`); they are found by name.
+    #[test]
+    fn remapped_root_is_scanned() {
+        let id = "a96c6b9a0c1d58d031450614f0b6172ae133ca86342fbe1c013b3895f81911fb";
+        let root = std::env::temp_dir().join(format!("cdbg-remap-{}", std::process::id()));
+        let dir = root.join("165536.165536/containers").join(id);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::create_dir_all(root.join("not.a.remap/containers/x")).unwrap();
+        std::fs::write(
+            dir.join("config.v2.json"),
+            format!(r#"{{"ID":"{id}","Name":"/web","State":{{"Running":true,"Pid":42}}}}"#),
+        )
+        .unwrap();
+        assert_eq!(
+            container_dirs(&root),
+            vec![
+                root.join("containers"),
+                root.join("165536.165536/containers")
+            ]
+        );
+        let mut out = Vec::new();
+        scan(&root, Want::IdOrName("web"), &mut out);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].c.id, id);
+        assert_eq!(out[0].c.name.as_deref(), Some("web"));
+        assert!(!is_remap_dir("1.2.3") && !is_remap_dir(".1") && is_remap_dir("0.0"));
         std::fs::remove_dir_all(&root).unwrap();
     }
 

@@ -682,11 +682,14 @@ pub(crate) fn world(o: Opts<'_>) -> (Vec<Record>, Vec<Container>) {
                 }
             }
         }
-        let known: HashSet<String> = recs.iter().map(|r| r.c.id.clone()).collect();
+        // A root can be seen twice: from a container's mountinfo as
+        // `<root>/<uid>.<gid>` and from a userns-remapped dockerd's
+        // `--data-root <root>` (whose scan includes `<uid>.<gid>`).
+        let mut known: HashSet<String> = recs.iter().map(|r| r.c.id.clone()).collect();
         for root in roots {
             let mut more = Vec::new();
             docker::scan(&root, o.want, &mut more);
-            recs.extend(more.into_iter().filter(|r| !known.contains(&r.c.id)));
+            recs.extend(more.into_iter().filter(|r| known.insert(r.c.id.clone())));
         }
         ix = Index::new(&recs);
         for g in gs.iter_mut() {
