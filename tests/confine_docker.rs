@@ -1,7 +1,9 @@
-//! Confinement against real Docker containers, without the CLI: read the
-//! target on the host (ProcInfo, seccomp filters through ptrace, its user
-//! through /proc/PID/root), apply the plan in a fresh process and compare
-//! its /proc/self/status with what `docker exec` shows in the container.
+//! Confinement against real Docker containers, twice for each case: through
+//! the library (read the target on the host — ProcInfo, seccomp filters
+//! through ptrace, its user through /proc/PID/root —, apply the plan in a
+//! fresh process and compare its /proc/self/status with what `docker exec`
+//! shows), and end to end (docker exec parity, issue 5: `id` and the
+//! Cap*/NoNewPrivs/Seccomp lines inside `cdbg --pid` match `docker exec`).
 //!
 //! Needs dockerd and the image `cdbgt-bb:local`. With CI=true a missing
 //! runtime fails the test; otherwise it is skipped with a reason.
@@ -159,6 +161,19 @@ fn check(opts: &[&str]) {
     );
     let got = applied_status(&plan, &creds);
     assert_eq!(got, want, "docker run {opts:?}");
+    // End to end, through the CLI.
+    const PROBE: &str = r#"id; grep -E "^(Cap|NoNewPrivs|Seccomp)" /proc/self/status"#;
+    let run = |cmd: &mut Command| {
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{cmd:?}: {out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let want = run(Command::new("docker").args(["exec", &c.0, "sh", "-c", PROBE]));
+    let cdbg = std::env::var("CDBG_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_cdbg").into());
+    let got = run(Command::new(cdbg)
+        .args(["--pid", &c.pid().to_string(), "sh", "-c", PROBE])
+        .env_remove("CDBG_CONFIG"));
+    assert_eq!(got, want, "cdbg vs docker exec, docker run {opts:?}");
 }
 
 #[test]
