@@ -140,8 +140,7 @@ fn exit_status_of_an_interactive_session() {
 }
 
 fn assert_all_gone(tag: &str) {
-    let gone = wait_until(Duration::from_secs(1), || pids_matching(tag).is_empty());
-    assert!(gone, "processes left behind: {:?}", pids_matching(tag));
+    wait_procs(tag, 0);
 }
 
 const SPAWN_TREE: &str = "trap '' HUP; (setsid sleep 7771 &); (sleep 7772 &); sh -c 'trap \"\" HUP; exec sleep 7773' & sleep 7774";
@@ -157,11 +156,7 @@ fn lifetime_kill_9_of_cdbg() {
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    assert!(wait_until(Duration::from_secs(5), || pids_matching(
-        &format!("sleep {tag}")
-    )
-    .len()
-        == 4));
+    wait_procs(&format!("sleep {tag}"), 4);
     child.kill().unwrap();
     child.wait().unwrap();
     assert_all_gone(&format!("sleep {tag}"));
@@ -194,11 +189,7 @@ fn lifetime_terminal_hangup() {
         80,
         24,
     );
-    assert!(wait_until(Duration::from_secs(5), || pids_matching(
-        &format!("sleep {tag}")
-    )
-    .len()
-        == 4));
+    wait_procs(&format!("sleep {tag}"), 4);
     t.kill();
     assert_all_gone(&format!("sleep {tag}"));
 }

@@ -135,7 +135,7 @@ fn check_membership(f: &Fixture, sleeper: &[&str], tag: &str) {
     assert_eq!(cg(p), cg(f.pid), "{}: cgroups differ", f.name);
     let _ = child.kill();
     let _ = child.wait();
-    assert!(wait_until(Duration::from_secs(2), || pids_matching(tag).is_empty()));
+    wait_procs(tag, 0);
 }
 
 fn busybox_case(rt: &'static str) {

@@ -207,10 +207,7 @@ fn tilde_dot_ends_the_client_only() {
     assert_eq!(pids_matching(&format!("sleep {tag}5")).len(), 1);
     let o = e.run(&["kill", &id]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(wait_until(Duration::from_secs(1), || pids_matching(
-        &format!("sleep {tag}5")
-    )
-    .is_empty()));
+    wait_procs(&format!("sleep {tag}5"), 0);
 }
 
 #[test]
@@ -310,23 +307,13 @@ fn detached_start_sessions_json_and_kill() {
         stdout(&out)
     );
     assert_eq!(out.status.code(), Some(143));
-    assert!(wait_until(Duration::from_secs(1), || pids_matching(
-        &format!("sleep {tag}")
-    )
-    .is_empty()));
+    wait_procs(&format!("sleep {tag}"), 0);
     // Plain kill of another session.
     let id2 = e.detach(c.pid, &["sleep", &format!("{tag}3")]);
-    assert!(wait_until(Duration::from_secs(2), || pids_matching(
-        &format!("sleep {tag}3")
-    )
-    .len()
-        == 1));
+    wait_procs(&format!("sleep {tag}3"), 1);
     let k = e.run(&["kill", &id2]);
     assert!(k.status.success(), "{}", stderr(&k));
-    assert!(wait_until(Duration::from_secs(1), || pids_matching(
-        &format!("sleep {tag}3")
-    )
-    .is_empty()));
+    wait_procs(&format!("sleep {tag}3"), 0);
     assert!(e.session(&id2).is_none());
     let o = e.run(&["attach", &id2]);
     assert_eq!(o.status.code(), Some(137));
@@ -367,21 +354,14 @@ fn fifty_sessions_into_one_container() {
         .collect();
     let list = e.sessions();
     assert_eq!(list.len(), 50);
-    assert!(wait_until(Duration::from_secs(5), || pids_matching(
-        &format!("sleep {tag}")
-    )
-    .len()
-        == 50));
+    wait_procs(&format!("sleep {tag}"), 50);
     let table = stdout(&e.run(&["sessions"]));
     assert_eq!(table.lines().count(), 51, "{table}");
     for id in &ids {
         let o = e.run(&["kill", id]);
         assert!(o.status.success(), "{}", stderr(&o));
     }
-    assert!(wait_until(Duration::from_secs(2), || pids_matching(
-        &format!("sleep {tag}")
-    )
-    .is_empty()));
+    wait_procs(&format!("sleep {tag}"), 0);
     assert!(e.sessions().is_empty());
 }
 
@@ -454,10 +434,7 @@ fn non_owner_cannot_connect() {
         .output()
         .unwrap();
     assert!(k.status.success(), "{}", stderr(&k));
-    assert!(wait_until(Duration::from_secs(1), || pids_matching(
-        "sleep 34567"
-    )
-    .is_empty()));
+    wait_procs("sleep 34567", 0);
     let _ = std::fs::remove_file(format!("/run/cdbg/sessions/{id}.json"));
 }
 
@@ -474,20 +451,13 @@ fn a_killed_holder_takes_its_session_along_and_is_cleaned_up() {
             &format!("(setsid sleep {tag}1 &); sleep {tag}2"),
         ],
     );
-    assert!(wait_until(Duration::from_secs(3), || pids_matching(
-        &format!("sleep {tag}")
-    )
-    .len()
-        == 2));
+    wait_procs(&format!("sleep {tag}"), 2);
     let holder = e.session(&id).unwrap()["holder_pid"].as_i64().unwrap();
     Command::new("kill")
         .args(["-9", &holder.to_string()])
         .status()
         .unwrap();
-    assert!(wait_until(Duration::from_secs(1), || pids_matching(
-        &format!("sleep {tag}")
-    )
-    .is_empty()));
+    wait_procs(&format!("sleep {tag}"), 0);
     // The stale entry is removed by the next listing.
     assert!(e.session(&id).is_none());
     let dir = e.run_dir().join("sessions");
@@ -551,11 +521,7 @@ fn a_plain_session_still_dies_with_its_client() {
         80,
         24,
     );
-    assert!(wait_until(Duration::from_secs(5), || pids_matching(
-        &format!("sleep {tag}")
-    )
-    .len()
-        == 2));
+    wait_procs(&format!("sleep {tag}"), 2);
     assert!(e.sessions().is_empty(), "not a kept session");
     let client = pids_matching(&cdbg().display().to_string());
     let client: Vec<i32> = client
@@ -570,10 +536,7 @@ fn a_plain_session_still_dies_with_its_client() {
         .args(["-9", &client[0].to_string()])
         .status()
         .unwrap();
-    assert!(wait_until(Duration::from_secs(1), || pids_matching(
-        &format!("sleep {tag}")
-    )
-    .is_empty()));
+    wait_procs(&format!("sleep {tag}"), 0);
     drop(t);
 }
 

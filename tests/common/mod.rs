@@ -258,6 +258,18 @@ pub fn stderr(o: &Output) -> String {
 }
 
 /// Host PIDs whose command line starts with `needle` (zombies excluded).
+/// Waits (up to 5 s: generous for a loaded CI machine; the product's own
+/// deadline is a second) until exactly `n` live processes match `needle`
+/// (see [`pids_matching`]), and says how many there were if not.
+pub fn wait_procs(needle: &str, n: usize) {
+    let ok = wait_until(Duration::from_secs(5), || pids_matching(needle).len() == n);
+    let now = pids_matching(needle);
+    assert!(
+        ok,
+        "expected {n} processes matching {needle:?}, found {now:?}"
+    );
+}
+
 pub fn pids_matching(needle: &str) -> Vec<i32> {
     let mut out = Vec::new();
     for e in std::fs::read_dir("/proc").unwrap().flatten() {
