@@ -2475,21 +2475,31 @@ mod tests {
         String::from_utf8(e.text.to_bytes()).unwrap()
     }
 
+    /// Types each step's keys and checks the whole text after it.
+    fn steps(e: &mut Editor, steps: &[(&str, &str)]) {
+        for (k, want) in steps {
+            keys(e, k);
+            assert_eq!(text(e), *want, "after keys {k:?}");
+        }
+    }
+
     #[test]
     fn editing() {
         let mut e = ed("one two three\nfour five\nsix\n");
-        keys(&mut e, "wcwTWO\x1b");
-        assert_eq!(text(&e), "one TWO three\nfour five\nsix\n");
-        keys(&mut e, "jonew line\x1b");
-        assert_eq!(text(&e), "one TWO three\nfour five\nnew line\nsix\n");
-        keys(&mut e, "ggdd");
-        assert_eq!(text(&e), "four five\nnew line\nsix\n");
-        keys(&mut e, "u");
-        assert_eq!(text(&e), "one TWO three\nfour five\nnew line\nsix\n");
-        keys(&mut e, "uu");
-        assert_eq!(text(&e), "one two three\nfour five\nsix\n");
-        keys(&mut e, "\x12");
-        assert_eq!(text(&e), "one TWO three\nfour five\nsix\n");
+        steps(
+            &mut e,
+            &[
+                ("wcwTWO\x1b", "one TWO three\nfour five\nsix\n"),
+                (
+                    "jonew line\x1b",
+                    "one TWO three\nfour five\nnew line\nsix\n",
+                ),
+                ("ggdd", "four five\nnew line\nsix\n"),
+                ("u", "one TWO three\nfour five\nnew line\nsix\n"),
+                ("uu", "one two three\nfour five\nsix\n"),
+                ("\x12", "one TWO three\nfour five\nsix\n"),
+            ],
+        );
         assert!(e.modified());
         keys(&mut e, "u");
         assert!(!e.modified());
@@ -2498,54 +2508,51 @@ mod tests {
     #[test]
     fn words_and_ops() {
         let mut e = ed("foo.bar baz\n  qux\n");
-        keys(&mut e, "dw");
-        assert_eq!(text(&e), ".bar baz\n  qux\n");
-        keys(&mut e, "wwdw");
-        assert_eq!(text(&e), ".bar \n  qux\n");
-        keys(&mut e, "0D");
-        assert_eq!(text(&e), "\n  qux\n");
-        keys(&mut e, "J");
-        assert_eq!(text(&e), "qux\n");
-        keys(&mut e, "yyPp");
-        assert_eq!(text(&e), "qux\nqux\nqux\n");
-        keys(&mut e, "xu");
-        assert_eq!(text(&e), "qux\nqux\nqux\n");
-        keys(&mut e, "ggrQ$ix\x1b");
-        assert_eq!(text(&e), "Quxx\nqux\nqux\n");
-        keys(&mut e, "j0d$");
-        assert_eq!(text(&e), "Quxx\n\nqux\n");
-        keys(&mut e, "G0cwab\x1bk.");
-        assert_eq!(text(&e), "Quxx\nab\nab\n");
-        keys(&mut e, "gg0x..");
-        assert_eq!(text(&e), "x\nab\nab\n");
-        keys(&mut e, "GAzz\x1bk.");
-        assert_eq!(text(&e), "x\nabzz\nabzz\n");
-        keys(&mut e, "ggIa\x1b3x");
-        assert_eq!(text(&e), "\nabzz\nabzz\n");
-        keys(&mut e, "j02.");
-        assert_eq!(text(&e), "\nzz\nabzz\n");
+        steps(
+            &mut e,
+            &[
+                ("dw", ".bar baz\n  qux\n"),
+                ("wwdw", ".bar \n  qux\n"),
+                ("0D", "\n  qux\n"),
+                ("J", "qux\n"),
+                ("yyPp", "qux\nqux\nqux\n"),
+                ("xu", "qux\nqux\nqux\n"),
+                ("ggrQ$ix\x1b", "Quxx\nqux\nqux\n"),
+                ("j0d$", "Quxx\n\nqux\n"),
+                ("G0cwab\x1bk.", "Quxx\nab\nab\n"),
+                ("gg0x..", "x\nab\nab\n"),
+                ("GAzz\x1bk.", "x\nabzz\nabzz\n"),
+                ("ggIa\x1b3x", "\nabzz\nabzz\n"),
+                ("j02.", "\nzz\nabzz\n"),
+            ],
+        );
     }
 
     #[test]
     fn visual_objects_and_vi_rules() {
         let mut e = ed("f(a, \"b c\", d)\nline two\n\nthree {\n  x\n}\n");
-        keys(&mut e, "fbci\"X\x1b");
-        assert_eq!(text(&e), "f(a, \"X\", d)\nline two\n\nthree {\n  x\n}\n");
-        keys(&mut e, "di(");
-        assert_eq!(text(&e), "f()\nline two\n\nthree {\n  x\n}\n");
-        keys(&mut e, "2G0wviwU");
-        assert_eq!(text(&e), "f()\nline TWO\n\nthree {\n  x\n}\n");
-        keys(&mut e, "4Gdi{");
-        assert_eq!(text(&e), "f()\nline TWO\n\nthree {\n}\n");
-        keys(&mut e, "u1GVjd");
-        assert_eq!(text(&e), "\nthree {\n  x\n}\n");
+        steps(
+            &mut e,
+            &[
+                (
+                    "fbci\"X\x1b",
+                    "f(a, \"X\", d)\nline two\n\nthree {\n  x\n}\n",
+                ),
+                ("di(", "f()\nline two\n\nthree {\n  x\n}\n"),
+                ("2G0wviwU", "f()\nline TWO\n\nthree {\n  x\n}\n"),
+                ("4Gdi{", "f()\nline TWO\n\nthree {\n}\n"),
+                ("u1GVjd", "\nthree {\n  x\n}\n"),
+            ],
+        );
         // dw on an empty line deletes the line (exclusive-linewise rule).
-        keys(&mut e, "ggdw");
-        assert_eq!(text(&e), "three {\n  x\n}\n");
-        keys(&mut e, "d}");
-        assert_eq!(text(&e), "");
-        keys(&mut e, "u");
-        assert_eq!(text(&e), "three {\n  x\n}\n");
+        steps(
+            &mut e,
+            &[
+                ("ggdw", "three {\n  x\n}\n"),
+                ("d}", ""),
+                ("u", "three {\n  x\n}\n"),
+            ],
+        );
     }
 
     #[test]
