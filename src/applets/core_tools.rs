@@ -91,31 +91,16 @@ uu_applets! {
 }
 
 /// Every applet of this module.
-pub const APPLETS: &[Entry] = &[
-    (
-        "bash",
-        super::shell::main,
-        "the bundled bash-compatible shell",
-    ),
-    (
-        "find",
-        super::find::main,
-        "search for files in a directory hierarchy",
-    ),
-    ("grep", super::grep::main, "print lines that match patterns"),
-    ("egrep", super::grep::egrep_main, "grep -E"),
-    ("fgrep", super::grep::fgrep_main, "grep -F"),
-    (
-        "sh",
-        super::shell::main,
-        "the bundled bash-compatible shell",
-    ),
-    (
-        "xargs",
-        super::find::xargs_main,
-        "build and run command lines from standard input",
-    ),
-];
+#[rustfmt::skip]
+pub const APPLETS: &[Entry] = entries! {
+    "bash" => super::shell::main, "the bundled bash-compatible shell";
+    "find" => super::find::main, "search for files in a directory hierarchy";
+    "grep" => super::grep::main, "print lines that match patterns";
+    "egrep" => super::grep::egrep_main, "grep -E";
+    "fgrep" => super::grep::fgrep_main, "grep -F";
+    "sh" => super::shell::main, "the bundled bash-compatible shell";
+    "xargs" => super::find::xargs_main, "build and run command lines from standard input";
+};
 
 /// The uutils applets, for the registry.
 pub const UU_APPLETS: &[Entry] = UU;

@@ -7,6 +7,13 @@
 
 use std::ffi::{OsStr, OsString};
 
+/// A table of entries, one line each: `"name" => path::to::main, "summary";`.
+macro_rules! entries {
+    ($($name:literal => $main:path, $help:literal;)*) => {
+        &[$(($name, $main as super::Main, $help)),*]
+    };
+}
+
 pub mod core_tools;
 pub mod find;
 pub mod grep;
@@ -15,7 +22,6 @@ pub mod shell;
 pub mod sys_tools;
 pub mod table;
 
-// procs helper: process, memory and mount applets
 pub mod free;
 pub mod lsof;
 pub mod mounts;
@@ -23,7 +29,6 @@ pub mod procfs;
 pub mod ps;
 pub mod top;
 
-// net helper: network applets
 pub mod net;
 pub mod term;
 pub mod vi;

@@ -1,5 +1,5 @@
 //! Network applets: `ss`, `netstat`, `ip`, `nc`, `wget`, `http`, `dig`,
-//! `nslookup` and `ping`. Their registry entries are `NET_APPLETS` in
+//! `nslookup` and `ping`. Their registry entries are in `APPLETS` of
 //! `sys_tools`.
 //!
 //! They read the kernel's view through netlink (sock_diag and rtnetlink)
