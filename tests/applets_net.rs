@@ -985,6 +985,12 @@ fn every_network_applet_has_help() {
         let text = String::from_utf8_lossy(&o.stdout);
         assert!(o.status.success(), "{a} --help failed");
         assert!(text.contains("Usage"), "{a} --help:\n{text}");
+        // It says what the applet is, not what cdbg is.
+        let first = text.lines().next().unwrap_or_default();
+        assert!(
+            first.contains(a) && !first.contains("container debugger"),
+            "{a} --help begins with {first:?}"
+        );
     }
     cleanup();
 }

@@ -312,7 +312,7 @@ impl Response {
 
 /// wget - download a URL over plain HTTP (cdbg's bundled version)
 #[derive(Parser, Debug)]
-#[command(name = "wget", about, disable_version_flag = true)]
+#[command(name = "wget", disable_version_flag = true)]
 struct WgetArgs {
     /// Write the document to FILE ('-' for standard output)
     #[arg(short = 'O', long = "output-document", value_name = "FILE")]
@@ -470,7 +470,7 @@ pub fn wget_main(args: Vec<OsString>) -> i32 {
 ///
 /// Exit status: 0 for a 1xx-3xx response, 1 for 4xx/5xx, 4 when no response.
 #[derive(Parser, Debug)]
-#[command(name = "http", about, long_about, disable_version_flag = true)]
+#[command(name = "http", disable_version_flag = true)]
 struct HttpArgs {
     /// Send HEAD instead of GET (status line and headers only)
     #[arg(short = 'I', long = "head")]

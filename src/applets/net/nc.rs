@@ -21,7 +21,7 @@ use super::{dns, parse_args};
 ///   nc -l [-p] PORT         listen for one connection
 ///   nc -z [-v] HOST PORT[-PORT]   check ports without sending data
 #[derive(Parser, Debug)]
-#[command(name = "nc", about, long_about, disable_version_flag = true)]
+#[command(name = "nc", disable_version_flag = true)]
 struct NcArgs {
     /// Listen for an incoming connection
     #[arg(short = 'l')]

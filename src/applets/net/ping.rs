@@ -20,7 +20,7 @@ use crate::sys::procs::{catch_signals, take_signals};
 
 /// ping - send ICMP ECHO_REQUEST to network hosts (cdbg's bundled version)
 #[derive(Parser, Debug)]
-#[command(name = "ping", about, disable_version_flag = true)]
+#[command(name = "ping", disable_version_flag = true)]
 struct PingArgs {
     /// Stop after sending COUNT requests
     #[arg(short = 'c', value_name = "COUNT")]

@@ -489,28 +489,35 @@ fn users(owners: &Owners, inode: u32) -> String {
     }
 }
 
-/// ss - another utility to investigate sockets (cdbg's bundled version)
-#[derive(Parser, Debug)]
-#[command(name = "ss", about, disable_version_flag = true)]
-struct SsArgs {
-    /// Display TCP sockets
+/// The socket-selection flags ss and netstat share.
+#[derive(clap::Args, Debug)]
+struct SockFlags {
+    /// TCP sockets
     #[arg(short = 't', long = "tcp")]
     tcp: bool,
-    /// Display UDP sockets
+    /// UDP sockets
     #[arg(short = 'u', long = "udp")]
     udp: bool,
-    /// Display Unix domain sockets
+    /// Unix domain sockets
     #[arg(short = 'x', long = "unix")]
     unix: bool,
-    /// Display only listening sockets
+    /// Only listening sockets
     #[arg(short = 'l', long = "listening")]
     listening: bool,
-    /// Display all sockets (listening and non-listening)
+    /// All sockets (listening and non-listening)
     #[arg(short = 'a', long = "all")]
     all: bool,
-    /// Do not resolve service names
+    /// Do not resolve names (addresses, ports)
     #[arg(short = 'n', long = "numeric")]
     numeric: bool,
+}
+
+/// ss - another utility to investigate sockets (cdbg's bundled version)
+#[derive(Parser, Debug)]
+#[command(name = "ss", disable_version_flag = true)]
+struct SsArgs {
+    #[command(flatten)]
+    f: SockFlags,
     /// Show the processes using each socket
     #[arg(short = 'p', long = "processes")]
     processes: bool,
@@ -765,13 +772,13 @@ pub fn ss_main(args: Vec<OsString>) -> i32 {
         Err(c) => return c,
     };
     let mut kinds = Vec::new();
-    if a.tcp {
+    if a.f.tcp {
         kinds.push(Kind::Tcp);
     }
-    if a.udp {
+    if a.f.udp {
         kinds.push(Kind::Udp);
     }
-    if a.unix {
+    if a.f.unix {
         kinds.extend([Kind::UnixStream, Kind::UnixDgram, Kind::UnixSeq]);
     }
     let explicit = !kinds.is_empty();
@@ -807,9 +814,9 @@ pub fn ss_main(args: Vec<OsString>) -> i32 {
     };
     // A state filter replaces the default choice of states, as in ss.
     let has_state = terms.iter().any(|t| matches!(t, Term::State { .. }));
-    let which = if a.all || has_state {
+    let which = if a.f.all || has_state {
         Which::All
-    } else if a.listening {
+    } else if a.f.listening {
         Which::Listening
     } else {
         Which::Connected
@@ -839,7 +846,7 @@ pub fn ss_main(args: Vec<OsString>) -> i32 {
     } else {
         Owners::new()
     };
-    let names = Names::new(a.numeric);
+    let names = Names::new(a.f.numeric);
     let show_netid = kinds.len() > 1;
     let mut rows: Vec<([String; 9], char)> = Vec::new();
     for s in socks
@@ -933,26 +940,10 @@ fn format_ss(rows: &[([String; 9], char)], netid: bool, state: bool, header: boo
 
 /// netstat - print network connections (cdbg's bundled version)
 #[derive(Parser, Debug)]
-#[command(name = "netstat", about, disable_version_flag = true)]
+#[command(name = "netstat", disable_version_flag = true)]
 struct NetstatArgs {
-    /// Show TCP sockets
-    #[arg(short = 't', long = "tcp")]
-    tcp: bool,
-    /// Show UDP sockets
-    #[arg(short = 'u', long = "udp")]
-    udp: bool,
-    /// Show Unix domain sockets
-    #[arg(short = 'x', long = "unix")]
-    unix: bool,
-    /// Show only listening sockets
-    #[arg(short = 'l', long = "listening")]
-    listening: bool,
-    /// Show all sockets
-    #[arg(short = 'a', long = "all")]
-    all: bool,
-    /// Numeric addresses and ports
-    #[arg(short = 'n', long = "numeric")]
-    numeric: bool,
+    #[command(flatten)]
+    f: SockFlags,
     /// Show PID/Program name
     #[arg(short = 'p', long = "program")]
     program: bool,
@@ -1055,7 +1046,7 @@ pub fn netstat_main(args: Vec<OsString>) -> i32 {
         Err(c) => return c,
     };
     if a.route {
-        return match netstat_routes(a.numeric) {
+        return match netstat_routes(a.f.numeric) {
             Ok(t) => {
                 emit(&t);
                 0
@@ -1063,9 +1054,9 @@ pub fn netstat_main(args: Vec<OsString>) -> i32 {
             Err(e) => fail("netstat", format!("cannot read the routing table: {e}")),
         };
     }
-    let any = a.tcp || a.udp || a.unix;
+    let any = a.f.tcp || a.f.udp || a.f.unix;
     let (tcp, udp, unix) = if any {
-        (a.tcp, a.udp, a.unix)
+        (a.f.tcp, a.f.udp, a.f.unix)
     } else {
         (true, true, true)
     };
@@ -1074,14 +1065,14 @@ pub fn netstat_main(args: Vec<OsString>) -> i32 {
         (false, true) => (false, true),
         _ => (true, true),
     };
-    let which = if a.all {
+    let which = if a.f.all {
         Which::All
-    } else if a.listening {
+    } else if a.f.listening {
         Which::Listening
     } else {
         Which::Connected
     };
-    let names = Names::new(a.numeric);
+    let names = Names::new(a.f.numeric);
     let owners = if a.program {
         proc_root().map(|p| socket_owners(&p)).unwrap_or_default()
     } else {
