@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
+use cdbg::session::holder::children;
 use common::*;
 
 /// A private runtime and config directory for one test.

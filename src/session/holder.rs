@@ -1071,7 +1071,9 @@ fn host_pid(enter_pid: i32, inner: i32) -> Option<i32> {
     None
 }
 
-fn children(pid: i32) -> Vec<i32> {
+/// The direct children of `pid`, from the host's /proc (every thread's
+/// `children` list).
+pub fn children(pid: i32) -> Vec<i32> {
     let mut out = Vec::new();
     if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
         for t in tasks.flatten() {
