@@ -235,6 +235,44 @@ fn route_ip(a: RouteAddress) -> Option<IpAddr> {
     }
 }
 
+/// A route of an RTM_NEWROUTE message, and its UID attribute (`ip route
+/// get` prints it).
+fn route_of(r: RouteMessage) -> (Route, Option<u32>) {
+    let h = &r.header;
+    let mut route = Route {
+        family: u8::from(h.address_family),
+        dst_len: h.destination_prefix_length,
+        protocol: u8::from(h.protocol),
+        scope: u8::from(h.scope),
+        kind: u8::from(h.kind),
+        table: h.table as u32,
+        flags: h.flags.bits(),
+        ..Default::default()
+    };
+    let mut uid = None;
+    for a in r.attributes {
+        match a {
+            RouteAttribute::Destination(d) => route.dst = route_ip(d),
+            RouteAttribute::Gateway(g) => route.gateway = route_ip(g),
+            RouteAttribute::PrefSource(s) => route.prefsrc = route_ip(s),
+            RouteAttribute::Oif(i) => route.oif = Some(i),
+            RouteAttribute::Priority(p) => route.metric = Some(p),
+            RouteAttribute::Table(t) => route.table = t,
+            RouteAttribute::Uid(u) => uid = Some(u),
+            RouteAttribute::Preference(p) => {
+                route.pref = match p {
+                    RoutePreference::Low => Some("low"),
+                    RoutePreference::Medium => Some("medium"),
+                    RoutePreference::High => Some("high"),
+                    _ => None,
+                }
+            }
+            _ => {}
+        }
+    }
+    (route, uid)
+}
+
 /// The routes of one address family (AF_INET or AF_INET6), every table.
 pub fn routes(family: u8) -> io::Result<Vec<Route>> {
     let mut req = RouteMessage::default();
@@ -244,36 +282,7 @@ pub fn routes(family: u8) -> io::Result<Vec<Route>> {
         let RouteNetlinkMessage::NewRoute(r) = m else {
             continue;
         };
-        let h = &r.header;
-        let mut route = Route {
-            family: u8::from(h.address_family),
-            dst_len: h.destination_prefix_length,
-            protocol: u8::from(h.protocol),
-            scope: u8::from(h.scope),
-            kind: u8::from(h.kind),
-            table: h.table as u32,
-            flags: h.flags.bits(),
-            ..Default::default()
-        };
-        for a in r.attributes {
-            match a {
-                RouteAttribute::Destination(d) => route.dst = route_ip(d),
-                RouteAttribute::Gateway(g) => route.gateway = route_ip(g),
-                RouteAttribute::PrefSource(s) => route.prefsrc = route_ip(s),
-                RouteAttribute::Oif(i) => route.oif = Some(i),
-                RouteAttribute::Priority(p) => route.metric = Some(p),
-                RouteAttribute::Table(t) => route.table = t,
-                RouteAttribute::Preference(p) => {
-                    route.pref = match p {
-                        RoutePreference::Low => Some("low"),
-                        RoutePreference::Medium => Some("medium"),
-                        RoutePreference::High => Some("high"),
-                        _ => None,
-                    }
-                }
-                _ => {}
-            }
-        }
+        let (route, _) = route_of(r);
         // Cached clones (RTM_F_CLONED) are not part of the table.
         if route.flags & 0x200 != 0 {
             continue;
@@ -1043,24 +1052,7 @@ fn route_get(addr: Option<&str>) -> io::Result<String> {
     else {
         return Err(io::Error::other("unexpected rtnetlink answer"));
     };
-    let mut route = Route {
-        family: fam,
-        dst_len: r.header.destination_prefix_length,
-        kind: u8::from(r.header.kind),
-        table: r.header.table as u32,
-        ..Default::default()
-    };
-    let mut uid = None;
-    for a in r.attributes {
-        match a {
-            RouteAttribute::Destination(d) => route.dst = route_ip(d),
-            RouteAttribute::Gateway(g) => route.gateway = route_ip(g),
-            RouteAttribute::PrefSource(s) => route.prefsrc = route_ip(s),
-            RouteAttribute::Oif(i) => route.oif = Some(i),
-            RouteAttribute::Uid(u) => uid = Some(u),
-            _ => {}
-        }
-    }
+    let (route, uid) = route_of(r);
     let links = links()?;
     let names: HashMap<u32, &str> = links.iter().map(|l| (l.index, l.name.as_str())).collect();
     // Printed as iproute2 does: no table/proto/scope, then uid and cache.
