@@ -590,16 +590,8 @@ impl Editor {
                 } else {
                     let pat: Vec<char> = line.chars().collect();
                     let fwd = c == '/';
-                    let pat = if pat.is_empty() {
-                        match &self.last_search {
-                            Some((p, _)) => p.clone(),
-                            None => {
-                                self.error("E35: No previous regular expression".into());
-                                return;
-                            }
-                        }
-                    } else {
-                        pat
+                    let Some(pat) = self.pattern_or_last(pat) else {
+                        return;
                     };
                     self.last_search = Some((pat, fwd));
                     if let Some(p) = self.search(false) {
@@ -1826,6 +1818,19 @@ impl Editor {
 
     /// Searches for the last pattern from the cursor (reversed for `N`).
     /// Literal text; a leading `^` and a trailing `$` anchor it.
+    /// `pat`, or the last search pattern when `pat` is empty (E35 when
+    /// there is none).
+    fn pattern_or_last(&mut self, pat: Vec<char>) -> Option<Vec<char>> {
+        if !pat.is_empty() {
+            return Some(pat);
+        }
+        let last = self.last_search.as_ref().map(|(p, _)| p.clone());
+        if last.is_none() {
+            self.error("E35: No previous regular expression".into());
+        }
+        last
+    }
+
     fn search(&mut self, reverse: bool) -> Option<Pos> {
         let Some((pat, fwd)) = self.last_search.clone() else {
             self.error("E35: No previous regular expression".into());
@@ -2077,16 +2082,8 @@ impl Editor {
         let pat: Vec<char> = parts[0].chars().collect();
         let rep: Vec<char> = parts.get(1).copied().unwrap_or("").chars().collect();
         let global = parts.get(2).is_some_and(|f| f.contains('g'));
-        let pat = if pat.is_empty() {
-            match &self.last_search {
-                Some((p, _)) => p.clone(),
-                None => {
-                    self.error("E35: No previous regular expression".into());
-                    return;
-                }
-            }
-        } else {
-            pat
+        let Some(pat) = self.pattern_or_last(pat) else {
+            return;
         };
         self.last_search = Some((pat.clone(), true));
         self.begin();
