@@ -153,7 +153,7 @@ fn detach_keys_reattach_and_ctrl_p_still_works() {
     // Re-attach: the earlier output is replayed and the shell works.
     let t = Tmux::start(&e.shell(&format!("attach {}", &id[..6])), 100, 30);
     t.expect("mark-42");
-    assert!(wait_until(Duration::from_secs(3), || attached(&e, &id)));
+    assert!(wait_until(Duration::from_secs(10), || attached(&e, &id)));
     t.line("echo again-$((1+1))");
     t.expect("again-2");
     t.line("exit 3");
@@ -199,12 +199,12 @@ fn tilde_dot_ends_the_client_only() {
         100,
         30,
     );
-    assert!(wait_until(Duration::from_secs(3), || attached(&e, &id)));
+    assert!(wait_until(Duration::from_secs(10), || attached(&e, &id)));
     t.line("hello-tilde");
     t.expect("hello-tilde");
     t.keys(&["-l", "~."]);
     t.expect("EXIT=0");
-    assert!(wait_until(Duration::from_secs(2), || !attached(&e, &id)));
+    assert!(wait_until(Duration::from_secs(5), || !attached(&e, &id)));
     assert_eq!(pids_matching(&format!("sleep {tag}5")).len(), 1);
     let o = e.run(&["kill", &id]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -217,7 +217,7 @@ fn kill_9_of_an_attached_client_then_attach_again() {
     let e = Env::new();
     let id = e.detach(c.pid, &[]);
     let t = Tmux::start(&e.shell(&format!("attach {id}")), 100, 30);
-    assert!(wait_until(Duration::from_secs(3), || attached(&e, &id)));
+    assert!(wait_until(Duration::from_secs(10), || attached(&e, &id)));
     t.line("echo before-$((2*50))");
     t.expect("before-100");
     let client = children(t.pane_pid())
@@ -232,7 +232,7 @@ fn kill_9_of_an_attached_client_then_attach_again() {
         .args(["-9", &client.to_string()])
         .status()
         .unwrap();
-    assert!(wait_until(Duration::from_secs(3), || !attached(&e, &id)));
+    assert!(wait_until(Duration::from_secs(10), || !attached(&e, &id)));
     drop(t);
     let t = Tmux::start(&e.shell(&format!("attach {id}")), 100, 30);
     t.expect("before-100");
@@ -426,7 +426,7 @@ fn non_owner_cannot_connect() {
     );
     assert!(!attached(&e, &id2));
     // Both sessions are still alive and usable by root.
-    assert!(wait_until(Duration::from_secs(2), || {
+    assert!(wait_until(Duration::from_secs(5), || {
         pids_matching("sleep 34567").len() == 1 && pids_matching("sleep 34568").len() == 1
     }));
     let k = Command::new(cdbg())
@@ -475,7 +475,7 @@ fn steal_takes_over_and_a_second_attach_is_refused() {
     let e = Env::new();
     let id = e.detach(c.pid, &[]);
     let a = Tmux::start(&e.shell(&format!("attach {id}")), 100, 30);
-    assert!(wait_until(Duration::from_secs(3), || attached(&e, &id)));
+    assert!(wait_until(Duration::from_secs(10), || attached(&e, &id)));
     a.line("echo first-$((5+5))");
     a.expect("first-10");
     let o = e.run(&["attach", &id]);
@@ -498,7 +498,7 @@ fn resize_on_attach_reaches_the_command() {
     let e = Env::new();
     let id = e.detach(c.pid, &[]);
     let t = Tmux::start(&e.shell(&format!("attach {id}")), 91, 27);
-    assert!(wait_until(Duration::from_secs(3), || attached(&e, &id)));
+    assert!(wait_until(Duration::from_secs(10), || attached(&e, &id)));
     t.line("stty size");
     t.expect("27 91");
     t.resize(77, 21);
