@@ -182,9 +182,25 @@ pub fn main(args: Vec<OsString>) -> i32 {
     code
 }
 
+/// The session's tool directory when it is on PATH: a directory named
+/// `.cdbg/bin` holding `cdbg` (see the session leader), whose links run the
+/// applets as ordinary programs.
+fn tool_dir_on_path() -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).find(|d| {
+        d.ends_with(".cdbg/bin") && std::fs::metadata(d.join("cdbg")).is_ok_and(|m| m.is_file())
+    })
+}
+
 /// Builtins for every applet: `NAME` (unless brush has a builtin of that
-/// name, which wins as in bash) and `cdbg-NAME`.
+/// name, which wins as in bash) and `cdbg-NAME`. None when the session's
+/// tool directory is on PATH: brush then finds the applets there as
+/// external programs (after the system's own, as PATH orders them), and its
+/// job control covers them.
 fn applet_builtins(builtins: &mut std::collections::HashMap<String, Registration<SE>>) {
+    if tool_dir_on_path().is_some() {
+        return;
+    }
     for (name, _, _) in super::list() {
         let reg = || Registration::<SE> {
             execute_func: exec_applet_builtin,
