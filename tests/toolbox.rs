@@ -10,6 +10,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+mod common;
+
 const BIN: &str = env!("CARGO_BIN_EXE_cdbg");
 
 const LINKS: &[&str] = &[
@@ -561,10 +563,17 @@ fn interactive_shell_through_pty() {
         s.lines().last_non_empty().ends_with("echo hello-$((6*7))")
     });
     t.keys(&["C-c"]);
-    // Ctrl-C stops a bundled sleep and a system sleep.
+    // Ctrl-C stops a bundled sleep and a system sleep. With no tool
+    // directory on PATH (as here) a bundled applet runs from a builtin, which
+    // cannot hand a stopped process to brush's job table: Ctrl-Z leaves it
+    // running (documented in src/applets/shell.rs).
     for sleep in ["cdbg-sleep 100", "sleep 100"] {
         t.keys(&[sleep, "Enter"]);
         std::thread::sleep(Duration::from_millis(700));
+        if sleep.starts_with("cdbg-") {
+            t.keys(&["C-z"]);
+            std::thread::sleep(Duration::from_millis(300));
+        }
         t.keys(&["C-c"]);
         t.keys(&["echo status=$?", "Enter"]);
         t.wait_for("interrupted status", |s| {
@@ -601,4 +610,212 @@ impl<'a, I: DoubleEndedIterator<Item = &'a str>> LastNonEmpty<'a> for I {
             .unwrap_or("")
             .trim_end()
     }
+}
+
+/// State letter of a process (R, S, T, Z...), from the host's /proc.
+fn proc_state(pid: i32) -> Option<char> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    s.rsplit_once(')')?.1.trim_start().chars().next()
+}
+
+/// The one process whose command line is `cmdline`, waiting for it.
+fn one_process(cmdline: &str) -> i32 {
+    let mut pids = Vec::new();
+    common::wait_until(Duration::from_secs(10), || {
+        pids = common::pids_matching(cmdline);
+        pids.len() == 1
+    });
+    assert_eq!(pids.len(), 1, "{cmdline}: {pids:?}");
+    pids[0]
+}
+
+/// Job control for applets in a scratch container (no shell of its own):
+/// the session's tool directory is on PATH, so the bundled shell runs
+/// applets as ordinary programs and brush's job control covers them.
+#[test]
+fn applet_job_control_in_scratch_container() {
+    if !tmux_available() {
+        return;
+    }
+    let c = common::Demo::scratch();
+    let t = common::Tmux::start(
+        &format!("{} -it --pid {}", common::cdbg().display(), c.pid),
+        100,
+        40,
+    );
+    t.expect("# ");
+    t.line("command -v ss");
+    t.expect("/.cdbg/bin/ss");
+    // Unique durations, so that the host-side search finds our sleeps only.
+    let (n1, n2) = (3000 + c.pid % 1000, 5000 + c.pid % 1000);
+    let fg = format!("sleep {n1}");
+    t.line(&fg);
+    let pid = one_process(&fg);
+    // Ctrl-Z stops it; $? is 128+SIGTSTP as in bash; jobs lists it.
+    t.keys(&["C-z"]);
+    assert!(common::wait_until(Duration::from_secs(5), || {
+        proc_state(pid) == Some('T')
+    }));
+    t.expect("Stopped");
+    t.line("echo z-$?");
+    t.expect("z-148");
+    t.line("jobs");
+    let stopped = format!("Stopped   {fg}");
+    assert!(
+        common::wait_until(Duration::from_secs(10), || t
+            .screen()
+            .matches(&stopped)
+            .count()
+            >= 2),
+        "{}",
+        t.screen()
+    );
+    // bg resumes it in the background, fg brings it back, Ctrl-C ends it.
+    t.line("bg");
+    assert!(common::wait_until(Duration::from_secs(5), || {
+        proc_state(pid) == Some('S')
+    }));
+    t.line("jobs");
+    t.expect(&format!("Running   {fg}"));
+    t.line("fg");
+    std::thread::sleep(Duration::from_millis(500));
+    t.keys(&["C-c"]);
+    assert!(common::wait_until(Duration::from_secs(5), || {
+        common::pids_matching(&fg).is_empty()
+    }));
+    t.line("echo st-$?");
+    t.expect("st-130");
+    // A background applet runs while the prompt is usable; jobs lists it.
+    let bg = format!("sleep {n2}");
+    t.line(&format!("{bg} &"));
+    let bg_pid = one_process(&bg);
+    t.line("jobs");
+    t.expect(&format!("Running   {bg}"));
+    t.line("echo x-$((6*7))");
+    t.expect("x-42");
+    assert_ne!(proc_state(bg_pid), Some('T'));
+    // The exit status of the session; nothing outlives it.
+    t.line("exit 3");
+    t.expect("EXIT=3");
+    assert!(common::wait_until(Duration::from_secs(5), || {
+        common::pids_matching(&bg).is_empty()
+    }));
+}
+
+/// A busybox root with a few applets linked, changed by `extra`.
+fn bb_root(tag: &str, extra: impl Fn(&Path)) -> Option<PathBuf> {
+    let bb = Path::new("/bin/busybox");
+    if !common::require(bb.exists(), "busybox-static (/bin/busybox)") {
+        return None;
+    }
+    let root = scratch(tag);
+    std::fs::create_dir_all(root.join("bin")).unwrap();
+    std::fs::copy(bb, root.join("bin/busybox")).unwrap();
+    for app in ["sh", "ls", "head", "sleep", "cat"] {
+        std::os::unix::fs::symlink("busybox", root.join("bin").join(app)).unwrap();
+    }
+    extra(&root);
+    Some(root)
+}
+
+fn is_empty_dir(p: &str) -> bool {
+    std::fs::read_dir(p).is_ok_and(|mut r| r.next().is_none())
+}
+
+/// With no empty /mnt, /media, /srv or /opt, the container's own shell
+/// still reaches the applets: the tool directory goes on an empty
+/// directory of the longer list (here /var/empty). Symlinks are never
+/// followed to find it, neither as the last component (/mnt -> /data)
+/// nor on the way (/var -> /real).
+#[test]
+fn tool_dir_without_an_empty_mnt() {
+    let Some(root) = bb_root("novmnt", |r| {
+        std::fs::create_dir_all(r.join("var/empty")).unwrap();
+        std::fs::create_dir_all(r.join("data")).unwrap();
+        std::os::unix::fs::symlink("/data", r.join("mnt")).unwrap();
+    }) else {
+        return;
+    };
+    let c = common::Demo::start(Some(&root), Some("/bin/sleep 100000"));
+    let o = c.run(&[
+        "sh",
+        "-c",
+        "command -v ss; ss -ltn | head -1; cdbg-ps -o comm= -p 1",
+    ]);
+    let out = common::stdout(&o);
+    assert!(
+        out.contains("/var/empty/.cdbg/bin/ss"),
+        "{out} {}",
+        common::stderr(&o)
+    );
+    assert!(out.contains("Local Address"), "{out}");
+    assert!(out.lines().any(|l| l.trim() == "sleep"), "{out}");
+    // The container sees no change.
+    for d in ["var/empty", "data"] {
+        assert!(is_empty_dir(&format!("/proc/{}/root/{d}", c.pid)), "{d}");
+    }
+    drop(c);
+
+    // /var is a symlink: /var/empty is not used (the tool directory may
+    // land on a kernel directory of this host, or nowhere).
+    let Some(root) = bb_root("varlink", |r| {
+        std::fs::create_dir_all(r.join("real/empty")).unwrap();
+        std::os::unix::fs::symlink("/real", r.join("var")).unwrap();
+    }) else {
+        return;
+    };
+    let c = common::Demo::start(Some(&root), Some("/bin/sleep 100000"));
+    let o = c.run(&["sh", "-c", "echo path=$PATH"]);
+    let out = common::stdout(&o);
+    assert!(out.contains("path="), "{out} {}", common::stderr(&o));
+    assert!(!out.contains("/var/empty"), "{out}");
+    assert!(is_empty_dir(&format!("/proc/{}/root/real/empty", c.pid)));
+}
+
+/// A real Docker scratch container (no /mnt at all): the bundled shell of
+/// the session has the tool directory on PATH.
+#[test]
+fn tool_dir_in_docker_scratch() {
+    let fixtures = format!("{}/scripts/fixtures.sh", env!("CARGO_MANIFEST_DIR"));
+    let usable = Command::new(&fixtures)
+        .args(["check", "docker"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !common::require(usable, "docker (scripts/fixtures.sh check docker)") {
+        return;
+    }
+    let name = format!("cdbgt-jobs-{}", std::process::id());
+    let o = Command::new(&fixtures)
+        .args(["start", "docker", "scratch", &name])
+        .stderr(Stdio::inherit())
+        .output()
+        .unwrap();
+    struct Stop<'a>(&'a str, &'a str);
+    impl Drop for Stop<'_> {
+        fn drop(&mut self) {
+            let _ = Command::new(self.0)
+                .args(["stop", "docker", self.1])
+                .output();
+        }
+    }
+    let _stop = Stop(&fixtures, &name);
+    assert!(o.status.success(), "fixtures.sh start docker scratch");
+    let pid = String::from_utf8_lossy(&o.stdout).trim().to_string();
+    let o = Command::new(common::cdbg())
+        .args([
+            "--pid",
+            &pid,
+            "sh",
+            "-c",
+            "command -v ss; ss -ltn >/dev/null; echo st-$?",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let out = common::stdout(&o);
+    assert!(
+        out.contains("/.cdbg/bin/ss\nst-0"),
+        "{out} {}",
+        common::stderr(&o)
+    );
 }
