@@ -1,21 +1,43 @@
 //! The bundled shell (`sh`, `bash`): brush with every applet reachable by
 //! name.
 //!
-//! Applets are registered as shell builtins of a special kind: `NAME` runs
-//! the container's own program when one is on `PATH`, else the bundled
-//! applet; `cdbg-NAME` always runs the bundled applet. A bundled applet runs
-//! as a child process re-executed from cdbg's own descriptor (see
-//! [`crate::sys::selfexe`]), with the shell's redirections, pipes, working
-//! directory and exported variables, so pipelines, redirections, exit codes
-//! and Ctrl-C behave as for any external program. It never needs /proc or a
-//! file in the container. (brush's own "bundled commands" re-run the binary
-//! by path, which breaks after chroot/setns: hence this module.)
+//! In a cdbg session the applets normally live in the session's tool
+//! directory (`DIR/.cdbg/bin`, appended to PATH by the session leader; see
+//! `tool_dir` in src/session/leader.rs): a link `NAME` and `cdbg-NAME` per
+//! applet. When that directory is on PATH at start-up, this shell registers
+//! nothing of its own: brush finds the applets as ordinary programs, after
+//! the system's own of the same name (PATH order), so pipelines,
+//! redirections, Ctrl-C, Ctrl-Z, `jobs`, `fg`, `bg`, `&` and exit codes are
+//! brush's own handling of external commands.
 //!
-//! Known differences from bash: a bundled applet is started by a builtin,
-//! so brush's job table does not track it: in an interactive shell it runs
-//! in the shell's process group (Ctrl-C reaches it; Ctrl-Z is ignored for
-//! it, as it could not be resumed with `fg`); `type NAME` reports a builtin.
-//! Commands read from a non-terminal stdin are read whole before running.
+//! Without a tool directory (on the host, or in a container that has no
+//! empty directory to hold one) applets are registered as shell builtins of
+//! a special kind: `NAME` runs the container's own program when one is on
+//! `PATH`, else the bundled applet; `cdbg-NAME` always runs the bundled
+//! applet. A bundled applet then runs as a child process re-executed from
+//! cdbg's own descriptor (see [`crate::sys::selfexe`]), with the shell's
+//! redirections, pipes, working directory and exported variables, so
+//! pipelines, redirections, exit codes and Ctrl-C behave as for any external
+//! program. It never needs /proc or a file in the container. (brush's own
+//! "bundled commands" re-run the binary by path, which breaks after
+//! chroot/setns: hence this module.)
+//!
+//! Known differences from bash:
+//! - Builtin-run applets (no tool directory only): brush-core 0.5 gives a
+//!   builtin no way to hand a process to its job table (`Job::new` is
+//!   crate-private and a builtin returns only an exit status), so in an
+//!   interactive shell such an applet runs in the shell's process group
+//!   with SIGTSTP ignored: Ctrl-C reaches it, Ctrl-Z does nothing (it could
+//!   not be resumed with `fg`); `type NAME` reports a builtin. In the
+//!   background (`cdbg-sleep 9 &`) it is a job like any other.
+//! - brush-core 0.5 itself, for every command: a `&` job records no PID, so
+//!   `kill %N` fails for it ("failed to send signal"; `$!` is unset, the
+//!   job line shows `<pid unknown>`, `jobs -l` is not implemented) —
+//!   `kill PID` works, and so does `kill %N` for a job that was stopped
+//!   with Ctrl-Z and resumed with `bg`; `wait` is not interrupted by
+//!   Ctrl-C; `wait %N` gave 0 for a `&` job whose program was killed by a
+//!   signal.
+//! - Commands read from a non-terminal stdin are read whole before running.
 
 use std::ffi::OsString;
 use std::io::{IsTerminal, Read};
