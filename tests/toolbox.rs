@@ -620,13 +620,8 @@ fn proc_state(pid: i32) -> Option<char> {
 
 /// The one process whose command line is `cmdline`, waiting for it.
 fn one_process(cmdline: &str) -> i32 {
-    let mut pids = Vec::new();
-    common::wait_until(Duration::from_secs(10), || {
-        pids = common::pids_matching(cmdline);
-        pids.len() == 1
-    });
-    assert_eq!(pids.len(), 1, "{cmdline}: {pids:?}");
-    pids[0]
+    common::wait_procs(cmdline, 1);
+    common::pids_matching(cmdline)[0]
 }
 
 /// Job control for applets in a scratch container (no shell of its own):
@@ -680,9 +675,7 @@ fn applet_job_control_in_scratch_container() {
     t.line("fg");
     std::thread::sleep(Duration::from_millis(500));
     t.keys(&["C-c"]);
-    assert!(common::wait_until(Duration::from_secs(5), || {
-        common::pids_matching(&fg).is_empty()
-    }));
+    common::wait_procs(&fg, 0);
     t.line("echo st-$?");
     t.expect("st-130");
     // A background applet runs while the prompt is usable; jobs lists it.
@@ -697,9 +690,7 @@ fn applet_job_control_in_scratch_container() {
     // The exit status of the session; nothing outlives it.
     t.line("exit 3");
     t.expect("EXIT=3");
-    assert!(common::wait_until(Duration::from_secs(5), || {
-        common::pids_matching(&bg).is_empty()
-    }));
+    common::wait_procs(&bg, 0);
 }
 
 /// A busybox root with a few applets linked, changed by `extra`.
