@@ -763,34 +763,31 @@ fn tool_dir_without_an_empty_mnt() {
     assert!(is_empty_dir(&format!("/proc/{}/root/real/empty", c.pid)));
 }
 
-/// A real Docker scratch container (no /mnt at all): the bundled shell of
-/// the session has the tool directory on PATH.
-#[test]
-fn tool_dir_in_docker_scratch() {
+/// A scratch container of a real runtime (no /mnt at all): the bundled
+/// shell of the session has the tool directory on PATH.
+fn tool_dir_in_runtime_scratch(rt: &str) {
     let fixtures = format!("{}/scripts/fixtures.sh", env!("CARGO_MANIFEST_DIR"));
     let usable = Command::new(&fixtures)
-        .args(["check", "docker"])
+        .args(["check", rt])
         .status()
         .is_ok_and(|s| s.success());
-    if !common::require(usable, "docker (scripts/fixtures.sh check docker)") {
+    if !common::require(usable, &format!("{rt} (scripts/fixtures.sh check {rt})")) {
         return;
     }
-    let name = format!("cdbgt-jobs-{}", std::process::id());
+    let name = format!("cdbgt-jobs-{}-{rt}", std::process::id());
     let o = Command::new(&fixtures)
-        .args(["start", "docker", "scratch", &name])
+        .args(["start", rt, "scratch", &name])
         .stderr(Stdio::inherit())
         .output()
         .unwrap();
-    struct Stop<'a>(&'a str, &'a str);
+    struct Stop<'a>(&'a str, &'a str, &'a str);
     impl Drop for Stop<'_> {
         fn drop(&mut self) {
-            let _ = Command::new(self.0)
-                .args(["stop", "docker", self.1])
-                .output();
+            let _ = Command::new(self.0).args(["stop", self.1, self.2]).output();
         }
     }
-    let _stop = Stop(&fixtures, &name);
-    assert!(o.status.success(), "fixtures.sh start docker scratch");
+    let _stop = Stop(&fixtures, rt, &name);
+    assert!(o.status.success(), "fixtures.sh start {rt} scratch");
     let pid = String::from_utf8_lossy(&o.stdout).trim().to_string();
     let o = Command::new(common::cdbg())
         .args([
@@ -806,7 +803,18 @@ fn tool_dir_in_docker_scratch() {
     let out = common::stdout(&o);
     assert!(
         out.contains("/.cdbg/bin/ss\nst-0"),
-        "{out} {}",
+        "{rt}: {out} {}",
         common::stderr(&o)
     );
+}
+
+#[test]
+fn tool_dir_in_docker_scratch() {
+    tool_dir_in_runtime_scratch("docker");
+}
+
+/// In a user namespace where cdbg's own uid has no mapping.
+#[test]
+fn tool_dir_in_rootless_podman_scratch() {
+    tool_dir_in_runtime_scratch("podman-rootless");
 }

@@ -174,6 +174,32 @@ fn fill_tools(root: BorrowedFd<'_>, selfexe: BorrowedFd<'_>) -> Option<()> {
     Some(())
 }
 
+/// [`fill_tools`] in a child process that, when cdbg's own uid has no
+/// mapping in the container's user namespace (rootless containers, where
+/// creating a file would fail with EOVERFLOW), first becomes the
+/// namespace's root, which owns the tool filesystem.
+fn fill_tools_as_owner(root: BorrowedFd<'_>, selfexe: BorrowedFd<'_>) -> Option<()> {
+    use rustix::process::{Gid, Uid};
+    match sys::fork().ok()? {
+        sys::Fork::Child => {
+            if !rustix::process::getuid().is_root() {
+                let _ = rustix::thread::set_thread_res_gid(Gid::ROOT, Gid::ROOT, Gid::ROOT);
+                let _ = rustix::thread::set_thread_res_uid(Uid::ROOT, Uid::ROOT, Uid::ROOT);
+            }
+            die(if fill_tools(root, selfexe).is_some() {
+                0
+            } else {
+                1
+            })
+        }
+        sys::Fork::Parent(pid) => {
+            let (_, st) =
+                rustix::process::waitpid(Pid::from_raw(pid), WaitOptions::empty()).ok()??;
+            (st.exit_status() == Some(0)).then_some(())
+        }
+    }
+}
+
 /// Puts the bundled applets on the session's PATH without changing the
 /// container's files as the container sees them: the leader moves into a
 /// private copy of the container's mount namespace (slave, so the
@@ -200,6 +226,9 @@ fn tool_dir(selfexe: BorrowedFd<'_>) -> Option<String> {
     let fs = fsopen("tmpfs", FsOpenFlags::FSOPEN_CLOEXEC).ok()?;
     fsconfig_set_string(&fs, "source", "cdbg-tools").ok()?;
     fsconfig_set_string(&fs, "mode", "755").ok()?;
+    // Owned by the root of the container's user namespace, if any.
+    fsconfig_set_string(&fs, "uid", "0").ok()?;
+    fsconfig_set_string(&fs, "gid", "0").ok()?;
     fsconfig_set_string(&fs, "size", (len + (1 << 20)).to_string()).ok()?;
     fsconfig_create(&fs).ok()?;
     let mnt = fsmount(
@@ -208,7 +237,7 @@ fn tool_dir(selfexe: BorrowedFd<'_>) -> Option<String> {
         MountAttrFlags::MOUNT_ATTR_NOSUID | MountAttrFlags::MOUNT_ATTR_NODEV,
     )
     .ok()?;
-    fill_tools(mnt.as_fd(), selfexe)?;
+    fill_tools_as_owner(mnt.as_fd(), selfexe)?;
     // Read-only for good: the superblock itself, not just this mount.
     let sb = fspick(
         &mnt,
