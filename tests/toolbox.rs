@@ -678,6 +678,21 @@ fn applet_job_control_in_scratch_container() {
     common::wait_procs(&fg, 0);
     t.line("echo st-$?");
     t.expect("st-130");
+    // A full-screen applet: Ctrl-Z gives the terminal back, fg redraws it.
+    t.line("clear");
+    t.line("top");
+    t.expect("Tasks:");
+    t.keys(&["C-z"]);
+    t.expect("Stopped   top");
+    t.line("clear");
+    assert!(common::wait_until(Duration::from_secs(5), || !t
+        .screen()
+        .contains("Tasks:")));
+    t.line("fg");
+    t.expect("Tasks:");
+    t.keys(&["q"]);
+    t.line("echo q-$?");
+    t.expect("q-0");
     // A background applet runs while the prompt is usable; jobs lists it.
     let bg = format!("sleep {n2}");
     t.line(&format!("{bg} &"));
