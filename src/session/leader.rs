@@ -185,6 +185,11 @@ fn fill_tools_as_owner(root: BorrowedFd<'_>, selfexe: BorrowedFd<'_>) -> Option<
             if !rustix::process::getuid().is_root() {
                 let _ = rustix::thread::set_thread_res_gid(Gid::ROOT, Gid::ROOT, Gid::ROOT);
                 let _ = rustix::thread::set_thread_res_uid(Uid::ROOT, Uid::ROOT, Uid::ROOT);
+                // A credential change resets "dumpable" to fs.suid_dumpable;
+                // stay out of reach of ptrace by the container's root.
+                let _ = rustix::process::set_dumpable_behavior(
+                    rustix::process::DumpableBehavior::NotDumpable,
+                );
             }
             die(if fill_tools(root, selfexe).is_some() {
                 0
