@@ -756,6 +756,23 @@ fn tool_dir_without_an_empty_mnt() {
     );
     assert!(out.contains("Local Address"), "{out}");
     assert!(out.lines().any(|l| l.trim() == "sleep"), "{out}");
+    // Usable by another user, whatever the caller's umask.
+    let o = Command::new("/bin/sh")
+        .arg("-c")
+        .arg(format!(
+            "umask 077; exec {} --pid {} -u 1000 sh -c 'command -v ss; ss -ltn >/dev/null; echo st-$?'",
+            common::cdbg().display(),
+            c.pid
+        ))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let out = common::stdout(&o);
+    assert!(
+        out.contains("/var/empty/.cdbg/bin/ss\nst-0"),
+        "{out} {}",
+        common::stderr(&o)
+    );
     // The container sees no change.
     for d in ["var/empty", "data"] {
         assert!(is_empty_dir(&format!("/proc/{}/root/{d}", c.pid)), "{d}");

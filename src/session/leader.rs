@@ -182,6 +182,8 @@ fn fill_tools_as_owner(root: BorrowedFd<'_>, selfexe: BorrowedFd<'_>) -> Option<
     use rustix::process::{Gid, Uid};
     match sys::fork().ok()? {
         sys::Fork::Child => {
+            // Readable by every user of the session, whatever the caller's umask.
+            rustix::process::umask(Mode::from_raw_mode(0o022));
             if !rustix::process::getuid().is_root() {
                 let _ = rustix::thread::set_thread_res_gid(Gid::ROOT, Gid::ROOT, Gid::ROOT);
                 let _ = rustix::thread::set_thread_res_uid(Uid::ROOT, Uid::ROOT, Uid::ROOT);
