@@ -424,14 +424,25 @@ fn shell_in_empty_chroot_via_self_fd() {
         (0, "root\nbob:bobs\nbob bobs\n"),
         "{err}"
     );
-    // Without the descriptor and without /proc, an applet fails cleanly.
+    // Without the descriptor and without /proc, applets run from the file
+    // the shell was started by (AT_EXECFN: e.g. a link in the session's
+    // tool directory).
     let o = Command::new("chroot")
         .arg(&d)
-        .args(["/sh", "-c", "cdbg-true; echo st=$?"])
+        .args([
+            "/sh",
+            "-c",
+            "cdbg-true; echo st=$?; cdbg-seq 2 | cdbg-wc -l",
+        ])
         .env_remove("CDBG_SELF_FD")
         .output()
         .unwrap();
-    assert_eq!(String::from_utf8_lossy(&o.stdout), "st=126\n");
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "st=0\n2\n",
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let _ = std::fs::remove_dir_all(&d);
 }
 
