@@ -713,6 +713,25 @@ fn applet_job_control_in_scratch_container() {
     t.line("echo x-$((6*7))");
     t.expect("x-42");
     assert_ne!(proc_state(bg_pid), Some('T'));
+    // Ctrl-Z of a foreground applet while that `&` job runs: the shell
+    // gets the terminal back (brush-core 0.5 alone hangs here; see
+    // stop_watchdog in src/applets/shell.rs).
+    let fg2 = format!("sleep {}", 7000 + c.pid % 1000);
+    t.line(&fg2);
+    let pid2 = one_process(&fg2);
+    t.keys(&["C-z"]);
+    assert!(common::wait_until(Duration::from_secs(5), || {
+        proc_state(pid2) == Some('T')
+    }));
+    t.expect(&format!("Stopped   {fg2}"));
+    t.line("echo r-$?");
+    t.expect("r-148");
+    t.line("fg");
+    std::thread::sleep(Duration::from_millis(500));
+    t.keys(&["C-c"]);
+    common::wait_procs(&fg2, 0);
+    t.line("echo s2-$?");
+    t.expect("s2-130");
     // The exit status of the session; nothing outlives it.
     t.line("exit 3");
     t.expect("EXIT=3");

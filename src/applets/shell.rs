@@ -36,7 +36,11 @@
 //!   `kill PID` works, and so does `kill %N` for a job that was stopped
 //!   with Ctrl-Z and resumed with `bg`; `wait` is not interrupted by
 //!   Ctrl-C; `wait %N` gave 0 for a `&` job whose program was killed by a
-//!   signal.
+//!   signal. A Ctrl-Z while a `&` job runs may be taken by that job's wait
+//!   (brush collects stop reports of all children): its entry then reads
+//!   "Stopped" and soon "Done" although its program still runs (`kill PID`
+//!   ends it); the foreground job is recorded as stopped all the same and
+//!   the prompt comes back, through `stop_watchdog` (brush alone hangs).
 //! - Commands read from a non-terminal stdin are read whole before running.
 
 use std::ffi::OsString;
@@ -469,6 +473,8 @@ async fn run_interactive(shell: Shell<SE>, stdin_tty: bool) -> i32 {
     } else {
         None
     };
+    let watchdog =
+        (stdin_tty && shell.options().enable_job_control).then(|| tokio::spawn(stop_watchdog()));
     let shell_ref = Arc::new(tokio::sync::Mutex::new(shell));
     let ui = UIOptions::default();
     let mut backend = match ReedlineInputBackend::new(&ui, &shell_ref) {
@@ -491,6 +497,49 @@ async fn run_interactive(shell: Shell<SE>, stdin_tty: bool) -> i32 {
     }
     drop(ishell);
     drop(signals);
+    if let Some(w) = watchdog {
+        w.abort();
+    }
     let code = shell_ref.lock().await.last_exit_status();
     code.into()
+}
+
+/// Works around a brush-core 0.5 bug: every wait for a child listens for
+/// SIGCHLD and then collects stop reports of ALL children
+/// (`waitid(P_ALL, WUNTRACED)`), so while a `&` job runs, its wait may take
+/// the stop report of the foreground job after Ctrl-Z; the foreground wait
+/// then never returns and the shell hangs with the job stopped on the
+/// terminal. When, shortly after a SIGCHLD, the terminal still belongs to
+/// another process group whose leader is stopped, this sends SIGTSTP to the
+/// shell itself: brush's waits take that as "the foreground job stopped",
+/// record the job and take the terminal back. Needs /proc (does nothing
+/// without it).
+async fn stop_watchdog() {
+    use rustix::process::{getpgrp, getpid, kill_process, Signal};
+    let Ok(mut chld) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::child()) else {
+        return;
+    };
+    let me = getpgrp();
+    while chld.recv().await.is_some() {
+        // brush's own wait, when it got the report, reclaims the terminal
+        // well within this.
+        let pause = || std::thread::sleep(std::time::Duration::from_millis(300));
+        if tokio::task::spawn_blocking(pause).await.is_err() {
+            return;
+        }
+        let Ok(fg) = rustix::termios::tcgetpgrp(std::io::stdin()) else {
+            continue;
+        };
+        if fg != me && process_stopped(fg.as_raw_nonzero().get()) {
+            let _ = kill_process(getpid(), Signal::TSTP);
+        }
+    }
+}
+
+/// Whether process `pid` is stopped (state `T` in /proc/PID/stat).
+fn process_stopped(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+        s.rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('T'))
+    })
 }
