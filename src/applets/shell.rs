@@ -454,7 +454,8 @@ async fn run_interactive(shell: Shell<SE>, stdin_tty: bool) -> i32 {
     // Install handlers (not "ignore", which children would inherit) for the
     // job-control signals: a bundled applet runs in the shell's process
     // group, so Ctrl-C and Ctrl-Z reach the shell too and must not kill or
-    // stop it. Handlers are reset to the default by exec.
+    // stop it (nor the SIGTSTP of `stop_watchdog`). Handlers are reset to
+    // the default by exec.
     let mut signals = Vec::new();
     for kind in [
         tokio::signal::unix::SignalKind::interrupt(),
