@@ -10,6 +10,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+mod common;
+
 const BIN: &str = env!("CARGO_BIN_EXE_cdbg");
 
 const LINKS: &[&str] = &[
@@ -422,14 +424,25 @@ fn shell_in_empty_chroot_via_self_fd() {
         (0, "root\nbob:bobs\nbob bobs\n"),
         "{err}"
     );
-    // Without the descriptor and without /proc, an applet fails cleanly.
+    // Without the descriptor and without /proc, applets run from the file
+    // the shell was started by (AT_EXECFN: e.g. a link in the session's
+    // tool directory).
     let o = Command::new("chroot")
         .arg(&d)
-        .args(["/sh", "-c", "cdbg-true; echo st=$?"])
+        .args([
+            "/sh",
+            "-c",
+            "cdbg-true; echo st=$?; cdbg-seq 2 | cdbg-wc -l",
+        ])
         .env_remove("CDBG_SELF_FD")
         .output()
         .unwrap();
-    assert_eq!(String::from_utf8_lossy(&o.stdout), "st=126\n");
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "st=0\n2\n",
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let _ = std::fs::remove_dir_all(&d);
 }
 
@@ -561,10 +574,17 @@ fn interactive_shell_through_pty() {
         s.lines().last_non_empty().ends_with("echo hello-$((6*7))")
     });
     t.keys(&["C-c"]);
-    // Ctrl-C stops a bundled sleep and a system sleep.
+    // Ctrl-C stops a bundled sleep and a system sleep. With no tool
+    // directory on PATH (as here) a bundled applet runs from a builtin, which
+    // cannot hand a stopped process to brush's job table: Ctrl-Z leaves it
+    // running (documented in src/applets/shell.rs).
     for sleep in ["cdbg-sleep 100", "sleep 100"] {
         t.keys(&[sleep, "Enter"]);
         std::thread::sleep(Duration::from_millis(700));
+        if sleep.starts_with("cdbg-") {
+            t.keys(&["C-z"]);
+            std::thread::sleep(Duration::from_millis(300));
+        }
         t.keys(&["C-c"]);
         t.keys(&["echo status=$?", "Enter"]);
         t.wait_for("interrupted status", |s| {
@@ -601,4 +621,262 @@ impl<'a, I: DoubleEndedIterator<Item = &'a str>> LastNonEmpty<'a> for I {
             .unwrap_or("")
             .trim_end()
     }
+}
+
+/// State letter of a process (R, S, T, Z...), from the host's /proc.
+fn proc_state(pid: i32) -> Option<char> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    s.rsplit_once(')')?.1.trim_start().chars().next()
+}
+
+/// The one process whose command line is `cmdline`, waiting for it.
+fn one_process(cmdline: &str) -> i32 {
+    common::wait_procs(cmdline, 1);
+    common::pids_matching(cmdline)[0]
+}
+
+/// Job control for applets in a scratch container (no shell of its own):
+/// the session's tool directory is on PATH, so the bundled shell runs
+/// applets as ordinary programs and brush's job control covers them.
+#[test]
+fn applet_job_control_in_scratch_container() {
+    if !tmux_available() {
+        return;
+    }
+    let c = common::Demo::scratch();
+    let t = common::Tmux::start(
+        &format!("{} -it --pid {}", common::cdbg().display(), c.pid),
+        100,
+        40,
+    );
+    t.expect("# ");
+    t.line("command -v ss");
+    t.expect("/.cdbg/bin/ss");
+    // Unique durations, so that the host-side search finds our sleeps only.
+    let (n1, n2) = (3000 + c.pid % 1000, 5000 + c.pid % 1000);
+    let fg = format!("sleep {n1}");
+    t.line(&fg);
+    let pid = one_process(&fg);
+    // Ctrl-Z stops it; $? is 128+SIGTSTP as in bash; jobs lists it.
+    t.keys(&["C-z"]);
+    assert!(common::wait_until(Duration::from_secs(5), || {
+        proc_state(pid) == Some('T')
+    }));
+    t.expect("Stopped");
+    t.line("echo z-$?");
+    t.expect("z-148");
+    t.line("jobs");
+    let stopped = format!("Stopped   {fg}");
+    assert!(
+        common::wait_until(Duration::from_secs(10), || t
+            .screen()
+            .matches(&stopped)
+            .count()
+            >= 2),
+        "{}",
+        t.screen()
+    );
+    // bg resumes it in the background, fg brings it back, Ctrl-C ends it.
+    t.line("bg");
+    assert!(common::wait_until(Duration::from_secs(5), || {
+        proc_state(pid) == Some('S')
+    }));
+    t.line("jobs");
+    t.expect(&format!("Running   {fg}"));
+    t.line("fg");
+    std::thread::sleep(Duration::from_millis(500));
+    t.keys(&["C-c"]);
+    common::wait_procs(&fg, 0);
+    t.line("echo st-$?");
+    t.expect("st-130");
+    // A full-screen applet: Ctrl-Z gives the terminal back, fg redraws it.
+    t.line("clear");
+    t.line("top");
+    t.expect("Tasks:");
+    t.keys(&["C-z"]);
+    t.expect("Stopped   top");
+    t.line("clear");
+    assert!(common::wait_until(Duration::from_secs(5), || !t
+        .screen()
+        .contains("Tasks:")));
+    t.line("fg");
+    t.expect("Tasks:");
+    t.keys(&["q"]);
+    t.line("echo q-$?");
+    t.expect("q-0");
+    // A background applet runs while the prompt is usable; jobs lists it.
+    let bg = format!("sleep {n2}");
+    t.line(&format!("{bg} &"));
+    let bg_pid = one_process(&bg);
+    t.line("jobs");
+    t.expect(&format!("Running   {bg}"));
+    t.line("echo x-$((6*7))");
+    t.expect("x-42");
+    assert_ne!(proc_state(bg_pid), Some('T'));
+    // Ctrl-Z of a foreground applet while that `&` job runs: the shell
+    // gets the terminal back (brush-core 0.5 alone hangs here; see
+    // stop_watchdog in src/applets/shell.rs).
+    let fg2 = format!("sleep {}", 7000 + c.pid % 1000);
+    t.line(&fg2);
+    let pid2 = one_process(&fg2);
+    t.keys(&["C-z"]);
+    assert!(common::wait_until(Duration::from_secs(5), || {
+        proc_state(pid2) == Some('T')
+    }));
+    t.expect(&format!("Stopped   {fg2}"));
+    t.line("echo r-$?");
+    t.expect("r-148");
+    t.line("fg");
+    std::thread::sleep(Duration::from_millis(500));
+    t.keys(&["C-c"]);
+    common::wait_procs(&fg2, 0);
+    t.line("echo s2-$?");
+    t.expect("s2-130");
+    // The exit status of the session; nothing outlives it.
+    t.line("exit 3");
+    t.expect("EXIT=3");
+    common::wait_procs(&bg, 0);
+}
+
+/// A busybox root with a few applets linked, changed by `extra`.
+fn bb_root(tag: &str, extra: impl Fn(&Path)) -> Option<PathBuf> {
+    let bb = Path::new("/bin/busybox");
+    if !common::require(bb.exists(), "busybox-static (/bin/busybox)") {
+        return None;
+    }
+    let root = scratch(tag);
+    std::fs::create_dir_all(root.join("bin")).unwrap();
+    std::fs::copy(bb, root.join("bin/busybox")).unwrap();
+    for app in ["sh", "ls", "head", "sleep", "cat"] {
+        std::os::unix::fs::symlink("busybox", root.join("bin").join(app)).unwrap();
+    }
+    extra(&root);
+    Some(root)
+}
+
+fn is_empty_dir(p: &str) -> bool {
+    std::fs::read_dir(p).is_ok_and(|mut r| r.next().is_none())
+}
+
+/// With no empty /mnt, /media, /srv or /opt, the container's own shell
+/// still reaches the applets: the tool directory goes on an empty
+/// directory of the longer list (here /var/empty). Symlinks are never
+/// followed to find it, neither as the last component (/mnt -> /data)
+/// nor on the way (/var -> /real).
+#[test]
+fn tool_dir_without_an_empty_mnt() {
+    let Some(root) = bb_root("novmnt", |r| {
+        std::fs::create_dir_all(r.join("var/empty")).unwrap();
+        std::fs::create_dir_all(r.join("data")).unwrap();
+        std::os::unix::fs::symlink("/data", r.join("mnt")).unwrap();
+    }) else {
+        return;
+    };
+    let c = common::Demo::start(Some(&root), Some("/bin/sleep 100000"));
+    let o = c.run(&[
+        "sh",
+        "-c",
+        "command -v ss; ss -ltn | head -1; cdbg-ps -o comm= -p 1",
+    ]);
+    let out = common::stdout(&o);
+    assert!(
+        out.contains("/var/empty/.cdbg/bin/ss"),
+        "{out} {}",
+        common::stderr(&o)
+    );
+    assert!(out.contains("Local Address"), "{out}");
+    assert!(out.lines().any(|l| l.trim() == "sleep"), "{out}");
+    // Usable by another user, whatever the caller's umask.
+    let o = Command::new("/bin/sh")
+        .arg("-c")
+        .arg(format!(
+            "umask 077; exec {} --pid {} -u 1000 sh -c 'command -v ss; ss -ltn >/dev/null; echo st-$?'",
+            common::cdbg().display(),
+            c.pid
+        ))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let out = common::stdout(&o);
+    assert!(
+        out.contains("/var/empty/.cdbg/bin/ss\nst-0"),
+        "{out} {}",
+        common::stderr(&o)
+    );
+    // The container sees no change.
+    for d in ["var/empty", "data"] {
+        assert!(is_empty_dir(&format!("/proc/{}/root/{d}", c.pid)), "{d}");
+    }
+    drop(c);
+
+    // /var is a symlink: /var/empty is not used (the tool directory may
+    // land on a kernel directory of this host, or nowhere).
+    let Some(root) = bb_root("varlink", |r| {
+        std::fs::create_dir_all(r.join("real/empty")).unwrap();
+        std::os::unix::fs::symlink("/real", r.join("var")).unwrap();
+    }) else {
+        return;
+    };
+    let c = common::Demo::start(Some(&root), Some("/bin/sleep 100000"));
+    let o = c.run(&["sh", "-c", "echo path=$PATH"]);
+    let out = common::stdout(&o);
+    assert!(out.contains("path="), "{out} {}", common::stderr(&o));
+    assert!(!out.contains("/var/empty"), "{out}");
+    assert!(is_empty_dir(&format!("/proc/{}/root/real/empty", c.pid)));
+}
+
+/// A scratch container of a real runtime (no /mnt at all): the bundled
+/// shell of the session has the tool directory on PATH.
+fn tool_dir_in_runtime_scratch(rt: &str) {
+    let fixtures = format!("{}/scripts/fixtures.sh", env!("CARGO_MANIFEST_DIR"));
+    let usable = Command::new(&fixtures)
+        .args(["check", rt])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !common::require(usable, &format!("{rt} (scripts/fixtures.sh check {rt})")) {
+        return;
+    }
+    let name = format!("cdbgt-jobs-{}-{rt}", std::process::id());
+    let o = Command::new(&fixtures)
+        .args(["start", rt, "scratch", &name])
+        .stderr(Stdio::inherit())
+        .output()
+        .unwrap();
+    struct Stop<'a>(&'a str, &'a str, &'a str);
+    impl Drop for Stop<'_> {
+        fn drop(&mut self) {
+            let _ = Command::new(self.0).args(["stop", self.1, self.2]).output();
+        }
+    }
+    let _stop = Stop(&fixtures, rt, &name);
+    assert!(o.status.success(), "fixtures.sh start {rt} scratch");
+    let pid = String::from_utf8_lossy(&o.stdout).trim().to_string();
+    let o = Command::new(common::cdbg())
+        .args([
+            "--pid",
+            &pid,
+            "sh",
+            "-c",
+            "command -v ss; ss -ltn >/dev/null; echo st-$?",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let out = common::stdout(&o);
+    assert!(
+        out.contains("/.cdbg/bin/ss\nst-0"),
+        "{rt}: {out} {}",
+        common::stderr(&o)
+    );
+}
+
+#[test]
+fn tool_dir_in_docker_scratch() {
+    tool_dir_in_runtime_scratch("docker");
+}
+
+/// In a user namespace where cdbg's own uid has no mapping.
+#[test]
+fn tool_dir_in_rootless_podman_scratch() {
+    tool_dir_in_runtime_scratch("podman-rootless");
 }

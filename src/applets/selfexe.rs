@@ -4,7 +4,10 @@
 //! copy of cdbg and got its descriptor in `CDBG_SELF_FD`. Every further
 //! applet (a child of the bundled shell, `exec`) re-executes that descriptor
 //! (see [`crate::sys::selfexe`]), so nothing needs /proc or a path inside the
-//! container. On the host, without `CDBG_SELF_FD`, `/proc/self/exe` is used.
+//! container. Without `CDBG_SELF_FD` (on the host, or an applet started
+//! through a link in the session's tool directory), `/proc/self/exe` is
+//! used, else, with no /proc, the file at the path the process was started
+//! by (`AT_EXECFN`).
 
 use std::ffi::OsString;
 use std::io;

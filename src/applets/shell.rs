@@ -1,21 +1,47 @@
 //! The bundled shell (`sh`, `bash`): brush with every applet reachable by
 //! name.
 //!
-//! Applets are registered as shell builtins of a special kind: `NAME` runs
-//! the container's own program when one is on `PATH`, else the bundled
-//! applet; `cdbg-NAME` always runs the bundled applet. A bundled applet runs
-//! as a child process re-executed from cdbg's own descriptor (see
-//! [`crate::sys::selfexe`]), with the shell's redirections, pipes, working
-//! directory and exported variables, so pipelines, redirections, exit codes
-//! and Ctrl-C behave as for any external program. It never needs /proc or a
-//! file in the container. (brush's own "bundled commands" re-run the binary
-//! by path, which breaks after chroot/setns: hence this module.)
+//! In a cdbg session the applets normally live in the session's tool
+//! directory (`DIR/.cdbg/bin`, appended to PATH by the session leader; see
+//! `tool_dir` in src/session/leader.rs): a link `NAME` and `cdbg-NAME` per
+//! applet. When that directory is on PATH at start-up, this shell registers
+//! nothing of its own: brush finds the applets as ordinary programs, after
+//! the system's own of the same name (PATH order), so pipelines,
+//! redirections, Ctrl-C, Ctrl-Z, `jobs`, `fg`, `bg`, `&` and exit codes are
+//! brush's own handling of external commands.
 //!
-//! Known differences from bash: a bundled applet is started by a builtin,
-//! so brush's job table does not track it: in an interactive shell it runs
-//! in the shell's process group (Ctrl-C reaches it; Ctrl-Z is ignored for
-//! it, as it could not be resumed with `fg`); `type NAME` reports a builtin.
-//! Commands read from a non-terminal stdin are read whole before running.
+//! Without a tool directory (on the host, or in a container that has no
+//! empty directory to hold one) applets are registered as shell builtins of
+//! a special kind: `NAME` runs the container's own program when one is on
+//! `PATH`, else the bundled applet; `cdbg-NAME` always runs the bundled
+//! applet. A bundled applet then runs as a child process re-executed from
+//! cdbg's own descriptor (see [`crate::sys::selfexe`]), with the shell's
+//! redirections, pipes, working directory and exported variables, so
+//! pipelines, redirections, exit codes and Ctrl-C behave as for any external
+//! program. It never needs /proc or a file in the container. (brush's own
+//! "bundled commands" re-run the binary by path, which breaks after
+//! chroot/setns: hence this module.)
+//!
+//! Known differences from bash:
+//! - Builtin-run applets (no tool directory only): brush-core 0.5 gives a
+//!   builtin no way to hand a process to its job table (`Job::new` is
+//!   crate-private and a builtin returns only an exit status), so in an
+//!   interactive shell such an applet runs in the shell's process group
+//!   with SIGTSTP ignored: Ctrl-C reaches it, Ctrl-Z does nothing (it could
+//!   not be resumed with `fg`); `type NAME` reports a builtin. In the
+//!   background (`cdbg-sleep 9 &`) it is a job like any other.
+//! - brush-core 0.5 itself, for every command: a `&` job records no PID, so
+//!   `kill %N` fails for it ("failed to send signal"; `$!` is unset, the
+//!   job line shows `<pid unknown>`, `jobs -l` is not implemented) —
+//!   `kill PID` works, and so does `kill %N` for a job that was stopped
+//!   with Ctrl-Z and resumed with `bg`; `wait` is not interrupted by
+//!   Ctrl-C; `wait %N` gave 0 for a `&` job whose program was killed by a
+//!   signal. A Ctrl-Z while a `&` job runs may be taken by that job's wait
+//!   (brush collects stop reports of all children): its entry then reads
+//!   "Stopped" and soon "Done" although its program still runs (`kill PID`
+//!   ends it); the foreground job is recorded as stopped all the same and
+//!   the prompt comes back, through `stop_watchdog` (brush alone hangs).
+//! - Commands read from a non-terminal stdin are read whole before running.
 
 use std::ffi::OsString;
 use std::io::{IsTerminal, Read};
@@ -182,9 +208,25 @@ pub fn main(args: Vec<OsString>) -> i32 {
     code
 }
 
+/// The session's tool directory when it is on PATH: a directory named
+/// `.cdbg/bin` holding `cdbg` (see the session leader), whose links run the
+/// applets as ordinary programs.
+fn tool_dir_on_path() -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).find(|d| {
+        d.ends_with(".cdbg/bin") && std::fs::metadata(d.join("cdbg")).is_ok_and(|m| m.is_file())
+    })
+}
+
 /// Builtins for every applet: `NAME` (unless brush has a builtin of that
-/// name, which wins as in bash) and `cdbg-NAME`.
+/// name, which wins as in bash) and `cdbg-NAME`. None when the session's
+/// tool directory is on PATH: brush then finds the applets there as
+/// external programs (after the system's own, as PATH orders them), and its
+/// job control covers them.
 fn applet_builtins(builtins: &mut std::collections::HashMap<String, Registration<SE>>) {
+    if tool_dir_on_path().is_some() {
+        return;
+    }
     for (name, _, _) in super::list() {
         let reg = || Registration::<SE> {
             execute_func: exec_applet_builtin,
@@ -412,7 +454,8 @@ async fn run_interactive(shell: Shell<SE>, stdin_tty: bool) -> i32 {
     // Install handlers (not "ignore", which children would inherit) for the
     // job-control signals: a bundled applet runs in the shell's process
     // group, so Ctrl-C and Ctrl-Z reach the shell too and must not kill or
-    // stop it. Handlers are reset to the default by exec.
+    // stop it (nor the SIGTSTP of `stop_watchdog`). Handlers are reset to
+    // the default by exec.
     let mut signals = Vec::new();
     for kind in [
         tokio::signal::unix::SignalKind::interrupt(),
@@ -431,6 +474,8 @@ async fn run_interactive(shell: Shell<SE>, stdin_tty: bool) -> i32 {
     } else {
         None
     };
+    let watchdog =
+        (stdin_tty && shell.options().enable_job_control).then(|| tokio::spawn(stop_watchdog()));
     let shell_ref = Arc::new(tokio::sync::Mutex::new(shell));
     let ui = UIOptions::default();
     let mut backend = match ReedlineInputBackend::new(&ui, &shell_ref) {
@@ -453,6 +498,49 @@ async fn run_interactive(shell: Shell<SE>, stdin_tty: bool) -> i32 {
     }
     drop(ishell);
     drop(signals);
+    if let Some(w) = watchdog {
+        w.abort();
+    }
     let code = shell_ref.lock().await.last_exit_status();
     code.into()
+}
+
+/// Works around a brush-core 0.5 bug: every wait for a child listens for
+/// SIGCHLD and then collects stop reports of ALL children
+/// (`waitid(P_ALL, WUNTRACED)`), so while a `&` job runs, its wait may take
+/// the stop report of the foreground job after Ctrl-Z; the foreground wait
+/// then never returns and the shell hangs with the job stopped on the
+/// terminal. When, shortly after a SIGCHLD, the terminal still belongs to
+/// another process group whose leader is stopped, this sends SIGTSTP to the
+/// shell itself: brush's waits take that as "the foreground job stopped",
+/// record the job and take the terminal back. Needs /proc (does nothing
+/// without it).
+async fn stop_watchdog() {
+    use rustix::process::{getpgrp, getpid, kill_process, Signal};
+    let Ok(mut chld) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::child()) else {
+        return;
+    };
+    let me = getpgrp();
+    while chld.recv().await.is_some() {
+        // brush's own wait, when it got the report, reclaims the terminal
+        // well within this.
+        let pause = || std::thread::sleep(std::time::Duration::from_millis(300));
+        if tokio::task::spawn_blocking(pause).await.is_err() {
+            return;
+        }
+        let Ok(fg) = rustix::termios::tcgetpgrp(std::io::stdin()) else {
+            continue;
+        };
+        if fg != me && process_stopped(fg.as_raw_nonzero().get()) {
+            let _ = kill_process(getpid(), Signal::TSTP);
+        }
+    }
+}
+
+/// Whether process `pid` is stopped (state `T` in /proc/PID/stat).
+fn process_stopped(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+        s.rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('T'))
+    })
 }

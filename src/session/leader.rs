@@ -85,8 +85,8 @@ fn private_procfs() -> Option<OwnedFd> {
 
 type Failure = (i32, String);
 
-/// Whether the command is a shell of the container's (or the default
-/// shell), whose users expect the bundled applets by name.
+/// Whether the command is a shell (the container's, the default shell, or
+/// the bundled one), whose users expect the bundled applets by name.
 fn wants_tools(spec: &Spec) -> bool {
     let Some(a0) = spec.argv.first() else {
         return true;
@@ -96,54 +96,178 @@ fn wants_tools(spec: &Spec) -> bool {
         .rsplit(|&b| b == b'/')
         .next()
         .unwrap_or_default();
+    let base = base.strip_prefix(b"cdbg-").unwrap_or(base);
     matches!(
         base,
         b"sh" | b"bash" | b"ash" | b"dash" | b"zsh" | b"ksh" | b"mksh"
     )
 }
 
+/// Where the tool directory may go: directories that are EMPTY in the
+/// container (checked), so that shadowing them in the session's private
+/// mount namespace hides nothing. The familiar ones first; then ones that
+/// exist and are empty in most containers, even a scratch image: kernel
+/// directories runtimes mask with an empty read-only tmpfs (Docker, Podman
+/// and containerd mask /proc/acpi, /proc/scsi, /proc/asound, /sys/firmware)
+/// and mount points of filesystems a container does not mount.
+const TOOL_MOUNTPOINTS: &[&str] = &[
+    "/mnt",
+    "/media",
+    "/srv",
+    "/opt",
+    "/var/empty",
+    "/proc/acpi",
+    "/proc/scsi",
+    "/proc/asound",
+    "/sys/firmware",
+    "/sys/kernel/debug",
+    "/sys/fs/pstore",
+    "/proc/sys/fs/binfmt_misc",
+];
+
+/// Opens `path` as a directory without following any symlink on the way
+/// (a container's symlink must not move the tool directory elsewhere), if
+/// it is empty.
+fn empty_dir(path: &str) -> Option<OwnedFd> {
+    use rustix::fs::{openat2, ResolveFlags, CWD};
+    let fd = openat2(
+        CWD,
+        path,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+        ResolveFlags::NO_SYMLINKS,
+    )
+    .ok()?;
+    let mut dir = rustix::fs::Dir::read_from(&fd).ok()?;
+    let empty = dir.all(|e| e.is_ok_and(|e| matches!(e.file_name().to_bytes(), b"." | b"..")));
+    empty.then_some(fd)
+}
+
+/// Fills the (still private) tool filesystem: `.cdbg/bin/cdbg`, a copy of
+/// the sealed binary, and links `NAME` and `cdbg-NAME` to it per applet.
+fn fill_tools(root: BorrowedFd<'_>, selfexe: BorrowedFd<'_>) -> Option<()> {
+    use rustix::fs::{mkdirat, openat, symlinkat};
+    let dir_mode = Mode::from_raw_mode(0o755);
+    mkdirat(root, ".cdbg", dir_mode).ok()?;
+    mkdirat(root, ".cdbg/bin", dir_mode).ok()?;
+    let bin = openat(
+        root,
+        ".cdbg/bin",
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .ok()?;
+    let out = openat(
+        &bin,
+        "cdbg",
+        OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::CLOEXEC,
+        dir_mode,
+    )
+    .ok()?;
+    let mut src = std::fs::File::from(rustix::io::fcntl_dupfd_cloexec(selfexe, 3).ok()?);
+    let _ = std::io::Seek::rewind(&mut src);
+    std::io::copy(&mut src, &mut std::fs::File::from(out)).ok()?;
+    for (name, _, _) in crate::applets::list() {
+        let _ = symlinkat("cdbg", &bin, *name);
+        let _ = symlinkat("cdbg", &bin, format!("cdbg-{name}"));
+    }
+    Some(())
+}
+
+/// [`fill_tools`] in a child process that, when cdbg's own uid has no
+/// mapping in the container's user namespace (rootless containers, where
+/// creating a file would fail with EOVERFLOW), first becomes the
+/// namespace's root, which owns the tool filesystem.
+fn fill_tools_as_owner(root: BorrowedFd<'_>, selfexe: BorrowedFd<'_>) -> Option<()> {
+    use rustix::process::{Gid, Uid};
+    match sys::fork().ok()? {
+        sys::Fork::Child => {
+            // Readable by every user of the session, whatever the caller's umask.
+            rustix::process::umask(Mode::from_raw_mode(0o022));
+            if !rustix::process::getuid().is_root() {
+                let _ = rustix::thread::set_thread_res_gid(Gid::ROOT, Gid::ROOT, Gid::ROOT);
+                let _ = rustix::thread::set_thread_res_uid(Uid::ROOT, Uid::ROOT, Uid::ROOT);
+                // A credential change resets "dumpable" to fs.suid_dumpable;
+                // stay out of reach of ptrace by the container's root.
+                let _ = rustix::process::set_dumpable_behavior(
+                    rustix::process::DumpableBehavior::NotDumpable,
+                );
+            }
+            die(if fill_tools(root, selfexe).is_some() {
+                0
+            } else {
+                1
+            })
+        }
+        sys::Fork::Parent(pid) => {
+            let (_, st) =
+                rustix::process::waitpid(Pid::from_raw(pid), WaitOptions::empty()).ok()??;
+            (st.exit_status() == Some(0)).then_some(())
+        }
+    }
+}
+
 /// Puts the bundled applets on the session's PATH without changing the
 /// container's files as the container sees them: the leader moves into a
 /// private copy of the container's mount namespace (slave, so the
-/// container's own mount changes still show) and mounts a small tmpfs on an
-/// EMPTY directory of the container (nothing is hidden), holding a copy of
-/// the sealed binary and one link per applet, then makes it read-only.
+/// container's own mount changes still show), fills a small tmpfs that is
+/// not yet attached anywhere (a copy of the sealed binary, one link per
+/// applet and per `cdbg-APPLET`), makes it read-only and mounts it on the
+/// first EMPTY directory of [`TOOL_MOUNTPOINTS`] (nothing is hidden).
 /// Returns the directory to append to PATH.
 fn tool_dir(selfexe: BorrowedFd<'_>) -> Option<String> {
-    use rustix::mount::{mount, mount_change, mount_remount, MountFlags, MountPropagationFlags};
-    use std::os::unix::fs::OpenOptionsExt;
-    let mp = ["/mnt", "/media", "/srv", "/opt"].into_iter().find(|d| {
-        std::fs::symlink_metadata(d).is_ok_and(|m| m.is_dir())
-            && std::fs::read_dir(d).is_ok_and(|mut r| r.next().is_none())
-    })?;
+    use rustix::mount::{
+        fsconfig_create, fsconfig_reconfigure, fsconfig_set_flag, fsconfig_set_string, fsmount,
+        fsopen, fspick, mount_change, move_mount, FsMountFlags, FsOpenFlags, FsPickFlags,
+        MountAttrFlags, MountPropagationFlags, MoveMountFlags,
+    };
+    // Only leave the container's mount namespace when there is a place.
+    TOOL_MOUNTPOINTS.iter().find(|d| empty_dir(d).is_some())?;
     sys::unshare(libc::CLONE_NEWNS).ok()?;
     mount_change(
         "/",
         MountPropagationFlags::REC | MountPropagationFlags::DOWNSTREAM,
     )
     .ok()?;
-    let flags = MountFlags::NOSUID | MountFlags::NODEV;
     let len = rustix::fs::fstat(selfexe).ok()?.st_size as u64;
-    let opts = std::ffi::CString::new(format!("mode=755,size={}", len + (1 << 20))).ok()?;
-    mount("cdbg-tools", mp, "tmpfs", flags, Some(opts.as_c_str())).ok()?;
-    let bin = format!("{mp}/.cdbg/bin");
-    std::fs::create_dir_all(&bin).ok()?;
-    let exe = format!("{bin}/cdbg");
-    let mut out = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o755)
-        .open(&exe)
+    let fs = fsopen("tmpfs", FsOpenFlags::FSOPEN_CLOEXEC).ok()?;
+    fsconfig_set_string(&fs, "source", "cdbg-tools").ok()?;
+    fsconfig_set_string(&fs, "mode", "755").ok()?;
+    // Owned by the root of the container's user namespace, if any.
+    fsconfig_set_string(&fs, "uid", "0").ok()?;
+    fsconfig_set_string(&fs, "gid", "0").ok()?;
+    fsconfig_set_string(&fs, "size", (len + (1 << 20)).to_string()).ok()?;
+    fsconfig_create(&fs).ok()?;
+    let mnt = fsmount(
+        &fs,
+        FsMountFlags::FSMOUNT_CLOEXEC,
+        MountAttrFlags::MOUNT_ATTR_NOSUID | MountAttrFlags::MOUNT_ATTR_NODEV,
+    )
+    .ok()?;
+    fill_tools_as_owner(mnt.as_fd(), selfexe)?;
+    // Read-only for good: the superblock itself, not just this mount.
+    let sb = fspick(
+        &mnt,
+        "",
+        FsPickFlags::FSPICK_EMPTY_PATH | FsPickFlags::FSPICK_CLOEXEC,
+    )
+    .ok()?;
+    fsconfig_set_flag(&sb, "ro").ok()?;
+    fsconfig_reconfigure(&sb).ok()?;
+    // Checked again in the new namespace, and mounted on the very
+    // directory checked (by descriptor, not by path).
+    TOOL_MOUNTPOINTS.iter().find_map(|d| {
+        let target = empty_dir(d)?;
+        move_mount(
+            &mnt,
+            "",
+            &target,
+            "",
+            MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH | MoveMountFlags::MOVE_MOUNT_T_EMPTY_PATH,
+        )
         .ok()?;
-    let mut src = std::fs::File::from(rustix::io::fcntl_dupfd_cloexec(selfexe, 3).ok()?);
-    let _ = std::io::Seek::rewind(&mut src);
-    std::io::copy(&mut src, &mut out).ok()?;
-    drop(out);
-    for (name, _, _) in crate::applets::list() {
-        let _ = std::os::unix::fs::symlink("cdbg", format!("{bin}/{name}"));
-    }
-    let _ = mount_remount(mp, flags | MountFlags::RDONLY, c"");
-    Some(bin)
+        Some(format!("{d}/.cdbg/bin"))
+    })
 }
 
 use crate::enter::user::Creds;

@@ -67,16 +67,26 @@ pub fn init() {
 }
 
 /// The descriptor of cdbg's own binary: the one from [`ENV_VAR`], else
-/// `/proc/self/exe` opened `O_PATH` (host use; the first call needs /proc).
+/// `/proc/self/exe` opened `O_PATH` (host use; the first call needs /proc),
+/// else, with no /proc, the regular file at the path this program was
+/// started by (`AT_EXECFN`: e.g. an applet link in the session's read-only
+/// tool directory, run by a shell through PATH).
 pub fn self_fd() -> io::Result<BorrowedFd<'static>> {
     use rustix::fs::{Mode, OFlags};
     if SELF_FD.get().is_none() {
-        let fd = rustix::fs::open(
-            "/proc/self/exe",
-            OFlags::PATH | OFlags::CLOEXEC,
-            Mode::empty(),
-        )
-        .map_err(|e| io::Error::new(e.kind(), format!("open /proc/self/exe: {e}")))?;
+        let open =
+            |p: &std::ffi::CStr| rustix::fs::open(p, OFlags::PATH | OFlags::CLOEXEC, Mode::empty());
+        let fd = open(c"/proc/self/exe")
+            .or_else(|e| {
+                let execfn = rustix::param::linux_execfn();
+                let fd = open(execfn).map_err(|_| e)?;
+                let st = rustix::fs::fstat(&fd)?;
+                match rustix::fs::FileType::from_raw_mode(st.st_mode) {
+                    rustix::fs::FileType::RegularFile => Ok(fd),
+                    _ => Err(e),
+                }
+            })
+            .map_err(|e| io::Error::new(e.kind(), format!("open /proc/self/exe: {e}")))?;
         let high = rustix::io::fcntl_dupfd_cloexec(&fd, HIGH_FD)?;
         let _ = SELF_FD.set(high);
     }
