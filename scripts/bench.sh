@@ -40,10 +40,12 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
 echo "== entry time (median of $RUNS, ms)"
 t_cdbg=$(median_ms "$CDBG" --pid "$P" echo)
+t_bare=$(median_ms "$CDBG" --pid "$P" --privileged --no-cgroup --seccomp=unconfined echo)
 t_nsenter=$(median_ms nsenter -a -t "$P" echo)
 t_runc=$(median_ms runc --root /run/docker/runtime-runc/moby exec "$id" echo)
 t_docker=$(median_ms "$CDBG_DOCKER" exec "$name" echo)
-printf '%-28s %8s ms\n' "cdbg --pid P echo" "$t_cdbg" "nsenter -a -t P echo" "$t_nsenter" \
+printf '%-48s %8s ms\n' "cdbg --pid P echo" "$t_cdbg" \
+  "  --privileged --no-cgroup --seccomp=unconfined" "$t_bare" "nsenter -a -t P echo" "$t_nsenter" \
   "runc exec" "$t_runc" "docker exec" "$t_docker"
 echo "cdbg / nsenter = $(ratio "$t_cdbg" "$t_nsenter")x   (bar: <= 1.0)"
 echo "cdbg / runc exec = $(ratio "$t_cdbg" "$t_runc")x   cdbg / docker exec = $(ratio "$t_cdbg" "$t_docker")x"
@@ -83,6 +85,11 @@ echo "== relay peak RSS"
 if [ -x /usr/bin/time ]; then
   rss=$(/usr/bin/time -f '%M' "$CDBG" -t --pid "$P" cat /tmp/big 2>&1 >/dev/null | tail -1)
   echo "cdbg client peak RSS: ${rss} KiB   (bar: < 4096 KiB)"
+  # The floor: a run that only parses its arguments. Almost all of it is
+  # the binary's own page-cache pages, which the kernel maps 64 KiB at a
+  # time around each page fault ("fault-around"), not memory cdbg uses.
+  v=$(/usr/bin/time -f '%M' "$CDBG" --version 2>&1 >/dev/null | tail -1)
+  echo "  for comparison, cdbg --version: ${v} KiB"
 else
   echo "(/usr/bin/time not available)"
 fi
