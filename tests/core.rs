@@ -120,6 +120,26 @@ fn interactive_shell_through_a_pty() {
     t.keys(&["C-c"]);
     t.line("echo after-$?");
     t.expect("after-130");
+    // Ctrl-Z stops the foreground job as in a local terminal; fg resumes it.
+    t.line("sleep 1010");
+    wait_procs("sleep 1010", 1);
+    let sleeper = pids_matching("sleep 1010")[0];
+    let state = || {
+        let st = std::fs::read_to_string(format!("/proc/{sleeper}/stat")).unwrap_or_default();
+        st.rsplit_once(')')
+            .and_then(|(_, r)| r.trim_start().chars().next())
+            .unwrap_or('?')
+    };
+    t.keys(&["C-z"]);
+    assert!(wait_until(Duration::from_secs(5), || state() == 'T'));
+    t.line("echo stopped-$((6*7))");
+    t.expect("stopped-42");
+    t.line("fg");
+    assert!(wait_until(Duration::from_secs(5), || state() == 'S'));
+    t.keys(&["C-c"]);
+    wait_procs("sleep 1010", 0);
+    t.line("echo fg-$?");
+    t.expect("fg-130");
     t.keys(&["C-d"]);
     t.expect("EXIT=0");
     // The user's terminal is back in cooked mode.
