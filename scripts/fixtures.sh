@@ -139,26 +139,35 @@ D2_LOG="$CDBG_LOG_DIR/dockerd2.log"
 dk() { "$CDBG_DOCKER" "$@"; }
 dk2() { "$CDBG_DOCKER" -H "$CDBG_DOCKER2_HOST" "$@"; }
 
+# extra_dockerd NAME HOST ROOT RUN BRIDGE CIDR LOG [DOCKERD-ARGS...]: start a
+# further dockerd with its own data root, exec root, socket and bridge (a
+# second daemon with --bridge none would delete docker0), unless it answers.
+extra_dockerd() {
+  local name="$1" host="$2" root="$3" run="$4" br="$5" cidr="$6" log="$7"
+  shift 7
+  mkdir -p "$root" "$run/exec" "$CDBG_LOG_DIR"
+  stale_pidfile "$run/docker.pid" dockerd
+  stale_pidfile "$run/exec/containerd/containerd.pid" containerd
+  if ! pidfile_alive "$run/docker.pid"; then
+    if ! ip link show "$br" >/dev/null 2>&1; then
+      ip link add "$br" type bridge
+      ip addr add "$cidr" dev "$br"
+    fi
+    ip link set "$br" up
+    echo "starting $name (log $log)" >&2
+    setsid dockerd "$@" --data-root "$root" --exec-root "$run/exec" --pidfile "$run/docker.pid" \
+      --host "$host" --bridge "$br" \
+      --iptables=false --ip-forward=false --ip-masq=false \
+      >>"$log" 2>&1 </dev/null &
+  fi
+  wait_for 60 timeout 10 "$CDBG_DOCKER" -H "$host" info \
+    || { tail -n 20 "$log" >&2; fail "$name not ready after 60 s (log $log)"; }
+}
+
 docker2_up() {
   if timeout 10 "$CDBG_DOCKER" -H "$CDBG_DOCKER2_HOST" info >/dev/null 2>&1; then return 0; fi
-  mkdir -p "$D2_ROOT" "$D2_RUN/exec" "$CDBG_LOG_DIR"
-  stale_pidfile "$D2_RUN/docker.pid" dockerd
-  stale_pidfile "$D2_RUN/exec/containerd/containerd.pid" containerd
-  if ! pidfile_alive "$D2_RUN/docker.pid"; then
-    # Its own bridge: a second daemon with --bridge none would delete docker0.
-    if ! ip link show "$D2_BRIDGE" >/dev/null 2>&1; then
-      ip link add "$D2_BRIDGE" type bridge
-      ip addr add 172.31.250.1/24 dev "$D2_BRIDGE"
-    fi
-    ip link set "$D2_BRIDGE" up
-    echo "starting second dockerd (log $D2_LOG)" >&2
-    setsid dockerd --data-root "$D2_ROOT" --exec-root "$D2_RUN/exec" --pidfile "$D2_RUN/docker.pid" \
-      --host "$CDBG_DOCKER2_HOST" --bridge "$D2_BRIDGE" \
-      --iptables=false --ip-forward=false --ip-masq=false \
-      >>"$D2_LOG" 2>&1 </dev/null &
-  fi
-  wait_for 60 timeout 10 "$CDBG_DOCKER" -H "$CDBG_DOCKER2_HOST" info \
-    || { tail -n 20 "$D2_LOG" >&2; fail "second dockerd not ready after 60 s (log $D2_LOG)"; }
+  extra_dockerd "second dockerd" "$CDBG_DOCKER2_HOST" "$D2_ROOT" "$D2_RUN" "$D2_BRIDGE" \
+    172.31.250.1/24 "$D2_LOG"
 }
 
 # The userns-remapped daemon: same recipe as docker2, plus --userns-remap.
@@ -187,28 +196,12 @@ subid_add() {
 docker_userns_up() {
   if timeout 10 "$CDBG_DOCKER" -H "$CDBG_DOCKER_USERNS_HOST" info >/dev/null 2>&1; then return 0; fi
   command -v dockerd >/dev/null || fail "dockerd is not installed (run scripts/setup-runtimes.sh)"
-  mkdir -p "$D3_ROOT" "$D3_RUN/exec" "$CDBG_LOG_DIR"
   if ! id "$D3_USER" >/dev/null 2>&1; then
     useradd --system --no-create-home --shell /bin/false "$D3_USER" || fail "useradd $D3_USER failed"
   fi
   subid_add "$D3_USER"
-  stale_pidfile "$D3_RUN/docker.pid" dockerd
-  stale_pidfile "$D3_RUN/exec/containerd/containerd.pid" containerd
-  if ! pidfile_alive "$D3_RUN/docker.pid"; then
-    if ! ip link show "$D3_BRIDGE" >/dev/null 2>&1; then
-      ip link add "$D3_BRIDGE" type bridge
-      ip addr add 172.31.251.1/24 dev "$D3_BRIDGE"
-    fi
-    ip link set "$D3_BRIDGE" up
-    echo "starting userns-remap dockerd (log $D3_LOG)" >&2
-    setsid dockerd --userns-remap=default \
-      --data-root "$D3_ROOT" --exec-root "$D3_RUN/exec" --pidfile "$D3_RUN/docker.pid" \
-      --host "$CDBG_DOCKER_USERNS_HOST" --bridge "$D3_BRIDGE" \
-      --iptables=false --ip-forward=false --ip-masq=false \
-      >>"$D3_LOG" 2>&1 </dev/null &
-  fi
-  wait_for 60 timeout 10 "$CDBG_DOCKER" -H "$CDBG_DOCKER_USERNS_HOST" info \
-    || { tail -n 20 "$D3_LOG" >&2; fail "userns-remap dockerd not ready after 60 s (log $D3_LOG)"; }
+  extra_dockerd "userns-remap dockerd" "$CDBG_DOCKER_USERNS_HOST" "$D3_ROOT" "$D3_RUN" \
+    "$D3_BRIDGE" 172.31.251.1/24 "$D3_LOG" --userns-remap=default
 }
 
 # docker_images CLI...: import the fixture images if missing.
