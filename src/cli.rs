@@ -95,7 +95,7 @@ pub struct ExecOpts {
     name = "cdbg",
     version,
     about = "Debug any container without its daemon: enter its namespaces with a shell and tools",
-    after_help = "Subcommands:\n  ls|ps [-a] [--json]      the containers on this host (no daemon needed)\n  demo [--rootfs DIR]      a throwaway container (no runtime needed)\n  APPLET [ARGS]            a bundled tool on the host (see --list)\n\nExamples:\n  cdbg web                 a shell inside container \"web\"\n  cdbg --pid 1234 ps aux   a command in the namespaces of PID 1234\n  cdbg web ss -ltnp        the bundled ss, even in a scratch image\n  cdbg --rescue web        root, no cgroup join, no seccomp: for bad days"
+    after_help = "Subcommands:\n  ls|ps [-a] [--json]      the containers on this host (no daemon needed)\n  demo [--rootfs DIR]      a throwaway container (no runtime needed)\n  sessions [--json]        the kept sessions (-d, --name, --detach-keys)\n  attach [--steal] SESSION re-attach a kept session\n  kill [--signal SIG] SESSION  end a kept session\n  APPLET [ARGS]            a bundled tool on the host (see --list)\n\nExamples:\n  cdbg web                 a shell inside container \"web\"\n  cdbg --pid 1234 ps aux   a command in the namespaces of PID 1234\n  cdbg web ss -ltnp        the bundled ss, even in a scratch image\n  cdbg --rescue web        root, no cgroup join, no seccomp: for bad days"
 )]
 pub struct ExecCli {
     #[command(flatten)]
