@@ -317,6 +317,8 @@ fn ls(a: LsArgs) -> i32 {
 
 /// Enter a target and run a command (the default action).
 pub fn exec(opts: ExecOpts, mut args: Vec<OsString>) -> i32 {
+    // Start the sealed copy now, so that it overlaps finding the target.
+    crate::session::seal::prefetch();
     let runtime =
         match opts
             .runtime
@@ -406,6 +408,10 @@ pub fn run_in(
     defaults: Option<(Option<String>, Option<String>)>,
     start_time: Option<u64>,
 ) -> i32 {
+    // The sealed copy of cdbg that the session will run from is made by a
+    // child meanwhile (overlapping the reads and the seccomp copy below);
+    // `exec` may have started it already.
+    crate::session::seal::prefetch();
     // Everything about the target is read once, from the host's /proc.
     let info = match crate::enter::procinfo::ProcInfo::read(pid) {
         Ok(i) => i,
