@@ -1343,17 +1343,7 @@ impl Editor {
                 }
                 if around {
                     if cls != 0 {
-                        let mut e2 = e;
-                        while e2 < len && line[e2].is_whitespace() {
-                            e2 += 1;
-                        }
-                        if e2 > e {
-                            e = e2;
-                        } else {
-                            while s > 0 && line[s - 1].is_whitespace() {
-                                s -= 1;
-                            }
-                        }
+                        (s, e) = with_blanks(line, s, e);
                     } else if e < len {
                         let cls2 = class(line[e], big);
                         while e < len && class(line[e], big) == cls2 {
@@ -1375,18 +1365,7 @@ impl Editor {
                 if !around {
                     return Some((Pos::new(l, a + 1), Pos::new(l, b), false));
                 }
-                let (mut s, mut e) = (a, b + 1);
-                let mut e2 = e;
-                while e2 < len && line[e2].is_whitespace() {
-                    e2 += 1;
-                }
-                if e2 > e {
-                    e = e2;
-                } else {
-                    while s > 0 && line[s - 1].is_whitespace() {
-                        s -= 1;
-                    }
-                }
+                let (s, e) = with_blanks(line, a, b + 1);
                 Some((Pos::new(l, s), Pos::new(l, e), false))
             }
             _ => {
@@ -2452,6 +2431,23 @@ fn parse(keys: &[Key]) -> Result<Option<Parsed>, ()> {
     Ok(Some(Parsed::Cmd(c1, k, None)))
 }
 
+/// An "a" text object's extent `[s, e)` on `line` with its blanks, as vi
+/// takes them: the ones after it, or, when there are none, the ones before.
+fn with_blanks(line: &[char], s: usize, e: usize) -> (usize, usize) {
+    let mut e2 = e;
+    while e2 < line.len() && line[e2].is_whitespace() {
+        e2 += 1;
+    }
+    if e2 > e {
+        return (s, e2);
+    }
+    let mut s = s;
+    while s > 0 && line[s - 1].is_whitespace() {
+        s -= 1;
+    }
+    (s, e)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -2521,6 +2517,19 @@ mod tests {
                 ("GAzz\x1bk.", "x\nabzz\nabzz\n"),
                 ("ggIa\x1b3x", "\nabzz\nabzz\n"),
                 ("j02.", "\nzz\nabzz\n"),
+            ],
+        );
+    }
+
+    #[test]
+    fn a_objects_take_their_blanks() {
+        let mut e = ed("one two three\nf(a, \"b c\", d)\n");
+        steps(
+            &mut e,
+            &[
+                ("wdaw", "one three\nf(a, \"b c\", d)\n"),
+                ("jfbda\"", "one three\nf(a,, d)\n"),
+                ("u$hdaw", "one three\nf(a, \"b c\",)\n"),
             ],
         );
     }
