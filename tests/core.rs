@@ -106,17 +106,11 @@ fn interactive_shell_through_a_pty() {
     t.line("tty; test -e $(tty) && echo TTY-E$((1+1))");
     let s = t.expect("TTY-E2");
     assert!(s.contains("/dev/pts/"), "{s}");
-    t.line("stty size");
-    t.expect("30 100");
+    t.expect_size(30, 100);
     t.resize(120, 40);
-    std::thread::sleep(Duration::from_millis(300));
-    t.line("stty size");
-    t.expect("40 120");
+    t.expect_size(40, 120);
     t.line("sleep 1009");
-    assert!(wait_until(Duration::from_secs(5), || !pids_matching(
-        "sleep 1009"
-    )
-    .is_empty()));
+    wait_procs("sleep 1009", 1);
     t.keys(&["C-c"]);
     t.line("echo after-$?");
     t.expect("after-130");

@@ -499,12 +499,9 @@ fn resize_on_attach_reaches_the_command() {
     let id = e.detach(c.pid, &[]);
     let t = Tmux::start(&e.shell(&format!("attach {id}")), 91, 27);
     assert!(wait_until(Duration::from_secs(10), || attached(&e, &id)));
-    t.line("stty size");
-    t.expect("27 91");
+    t.expect_size(27, 91);
     t.resize(77, 21);
-    std::thread::sleep(Duration::from_millis(300));
-    t.line("stty size");
-    t.expect("21 77");
+    t.expect_size(21, 77);
     t.line("exit");
     t.expect("EXIT=0");
 }

@@ -387,6 +387,14 @@ impl Tmux {
                 &rows.to_string(),
             ])
             .status();
+        // The new size travels through SIGWINCH and cdbg's relay.
+        std::thread::sleep(Duration::from_millis(300));
+    }
+
+    /// Runs `stty size` in the session and waits for `ROWS COLS`.
+    pub fn expect_size(&self, rows: u16, cols: u16) {
+        self.line("stty size");
+        self.expect(&format!("{rows} {cols}"));
     }
 
     /// The PID of the program running in the pane (the shell tmux started).
