@@ -337,6 +337,7 @@ pub fn exec(opts: ExecOpts, mut args: Vec<OsString>) -> i32 {
         sandbox: opts.sandbox,
         ..Default::default()
     };
+    let mut resolved = None;
     if let Some(p) = opts.pid {
         query.pid = Some(p);
     } else if let Some(c) = &opts.cgroup {
@@ -348,18 +349,22 @@ pub fn exec(opts: ExecOpts, mut args: Vec<OsString>) -> i32 {
         }
         let t = args.remove(0);
         let text = t.to_string_lossy().into_owned();
-        match text.parse::<i32>() {
-            // A number is a PID (nsenter's habit), unless it names a container.
-            Ok(p)
-                if target::resolve(&target::Query {
-                    text: Some(text.clone()),
-                    ..query.clone()
-                })
-                .is_err() =>
-            {
-                query.pid = Some(p)
+        // A number is a PID (nsenter's habit), unless it names a container
+        // (then that container, resolved once).
+        let named = text.parse::<i32>().ok().map(|p| {
+            let q = target::Query {
+                text: Some(text.clone()),
+                ..query.clone()
+            };
+            (p, target::resolve(&q))
+        });
+        match named {
+            Some((p, Err(_))) => query.pid = Some(p),
+            Some((_, Ok(c))) => {
+                query.text = Some(text);
+                resolved = Some(c);
             }
-            _ => query.text = Some(text),
+            None => query.text = Some(text),
         }
     }
     let label = query
@@ -371,7 +376,7 @@ pub fn exec(opts: ExecOpts, mut args: Vec<OsString>) -> i32 {
     if let (Some(pid), None) = (opts.pid, &query.text) {
         return run_in(pid, &label, opts, args, None, None);
     }
-    let c = match target::resolve(&query) {
+    let c = match resolved.map_or_else(|| target::resolve(&query), Ok) {
         Ok(c) => c,
         Err(e) => return fail(&label, e),
     };
