@@ -471,6 +471,28 @@ fn static_binary_runs_in_an_empty_chroot() {
     }
 }
 
+/// A number is a PID, as for nsenter, unless a container has that name.
+#[test]
+fn numeric_target_is_a_container_name_first() {
+    // Above any pid_max, so it can only be the name.
+    let name = format!("{}", 1_900_000_000 + std::process::id() % 100_000_000);
+    let c = Demo::named(&name, Some(&busybox_rootfs()), Some("/bin/sleep 100000"));
+    let o = Command::new(cdbg())
+        .args([&name, "cat", "/proc/1/cmdline"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "/bin/sleep\x00100000\x00");
+    // A number that names nothing is a PID.
+    let o = Command::new(cdbg())
+        .args([&c.pid.to_string(), "cat", "/proc/1/cmdline"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "/bin/sleep\x00100000\x00");
+}
+
 #[test]
 fn demo_runs_without_any_runtime() {
     let t = Tmux::start(&format!("{} demo", cdbg().display()), 100, 30);

@@ -155,6 +155,12 @@ impl Demo {
             std::process::id(),
             N.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
         );
+        Demo::named(&name, root, init)
+    }
+
+    /// A demo container called `name`.
+    pub fn named(name: &str, root: Option<&Path>, init: Option<&str>) -> Demo {
+        let name = name.to_string();
         let mut cmd = Command::new(cdbg());
         cmd.args(["demo", "--hold", "--name", &name]);
         if let Some(r) = root {
