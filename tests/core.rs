@@ -483,14 +483,20 @@ fn numeric_target_is_a_container_name_first() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert_eq!(String::from_utf8_lossy(&o.stdout), "/bin/sleep\x00100000\x00");
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "/bin/sleep\x00100000\x00"
+    );
     // A number that names nothing is a PID.
     let o = Command::new(cdbg())
         .args([&c.pid.to_string(), "cat", "/proc/1/cmdline"])
         .stdin(Stdio::null())
         .output()
         .unwrap();
-    assert_eq!(String::from_utf8_lossy(&o.stdout), "/bin/sleep\x00100000\x00");
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "/bin/sleep\x00100000\x00"
+    );
 }
 
 #[test]

@@ -356,22 +356,15 @@ fn pids_reason(t: &CgroupTarget) -> Result<(), String> {
     Ok(())
 }
 
-/// Whether any of these cgroups (the target's /proc/PID/cgroup lines) is
-/// a memory cgroup with a finite limit. Host side, before entering.
-pub fn memory_limited(cgroups: &[(String, String)]) -> bool {
-    open_cgroups(cgroups)
-        .0
-        .iter()
-        .any(|t| memory_state(t).is_some())
-}
-
 /// Join every target: check them all (frozen, pids.max, memory limit),
 /// then write "0" to each cgroup.procs. The first failure stops and names
-/// the cgroup.
-pub fn join(targets: &[CgroupTarget]) -> Result<(), String> {
+/// the cgroup. Returns whether one of them is a memory cgroup with a
+/// finite limit (the command then gets a high oom_score_adj).
+pub fn join(targets: &[CgroupTarget]) -> Result<bool, String> {
     for t in targets {
         precheck(t)?;
     }
+    let memory_limited = targets.iter().any(|t| memory_state(t).is_some());
     for t in targets {
         let mut f = std::fs::File::from(
             t.procs
@@ -396,7 +389,7 @@ pub fn join(targets: &[CgroupTarget]) -> Result<(), String> {
             ));
         }
     }
-    Ok(())
+    Ok(memory_limited)
 }
 
 #[cfg(test)]
@@ -533,7 +526,7 @@ mod tests {
         let (targets, errs) = open_targets(&info);
         assert!(errs.is_empty(), "{errs:?}");
         match join(&targets) {
-            Ok(()) => println!(
+            Ok(_) => println!(
                 "JOINED\n{}",
                 std::fs::read_to_string("/proc/self/cgroup").unwrap()
             ),

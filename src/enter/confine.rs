@@ -56,8 +56,8 @@ pub struct ConfinePlan {
     pub lsm: Option<LsmLabel>,
     /// Join the target's cgroups.
     pub join_cgroups: bool,
-    /// oom_score_adj for the command ([`OOM_SCORE_ADJ`] when it joins a
-    /// memory cgroup with a limit).
+    /// oom_score_adj for the command: [`OOM_SCORE_ADJ`], set by the enter
+    /// stage when it joined a memory cgroup with a limit.
     #[serde(default)]
     pub oom_score_adj: Option<i32>,
     /// Things the user should know (printed by the CLI with `-v`, say).
@@ -92,16 +92,15 @@ fn tweak(base: u64, add: &[String], drop: &[String]) -> Result<(u64, u64), Strin
 pub const OOM_SCORE_ADJ: i32 = 1000;
 
 /// Build the plan on the host, before entering. Reads the target's seccomp
-/// filters (a ptrace stop of a few microseconds) unless seccomp is off,
-/// and its memory cgroup's limit when cgroups are joined.
+/// filters (a ptrace stop of a few microseconds) unless seccomp is off.
+/// `oom_score_adj` is left to the enter stage, which sees the memory limit
+/// when it joins the cgroups.
 pub fn plan(info: &ProcInfo, opts: &ConfineOpts) -> Result<ConfinePlan, String> {
     let privileged = opts.privileged || opts.rescue;
     let join_cgroups = !(opts.no_cgroup || opts.rescue);
     let mut p = ConfinePlan {
         privileged,
         join_cgroups,
-        oom_score_adj: (join_cgroups && super::cgroup::memory_limited(&info.cgroups))
-            .then_some(OOM_SCORE_ADJ),
         ..Default::default()
     };
     if privileged {

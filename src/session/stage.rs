@@ -60,11 +60,11 @@ pub fn main() -> ! {
     let _ = rustix::process::setsid();
     sys::reset_signals();
     let Some(inh) = adopt() else { die(125) };
-    let spec = match proto::recv(inh.ctl.as_fd()) {
+    let mut spec = match proto::recv(inh.ctl.as_fd()) {
         Ok(Some((Msg::Spec(s), _))) => *s,
         _ => die(125),
     };
-    match enter(&spec, inh) {
+    match enter(&mut spec, inh) {
         Ok(code) => die(code),
         Err((ctl, msg)) => {
             proto::tell(&ctl, &Msg::Failed { code: 125, msg });
@@ -91,7 +91,7 @@ pub fn proc_start_time(pid: i32) -> io::Result<u64> {
 
 type StageErr = (OwnedFd, String);
 
-fn enter(spec: &Spec, inh: Inherited) -> Result<i32, StageErr> {
+fn enter(spec: &mut Spec, inh: Inherited) -> Result<i32, StageErr> {
     let Inherited {
         ctl,
         selfexe,
@@ -138,8 +138,10 @@ fn enter(spec: &Spec, inh: Inherited) -> Result<i32, StageErr> {
     if let Some(e) = errs.iter().find(|e| !e.contains("not mounted")) {
         fail!("{e} (use --no-cgroup to enter without joining)");
     }
-    if let Err(e) = crate::enter::cgroup::join(&targets) {
-        fail!("{e}");
+    match crate::enter::cgroup::join(&targets) {
+        Ok(true) => spec.confine.oom_score_adj = Some(crate::enter::confine::OOM_SCORE_ADJ),
+        Ok(false) => {}
+        Err(e) => fail!("{e}"),
     }
     drop(targets);
     // A host PTY, opened while /dev is still the host's: the fallback for a
