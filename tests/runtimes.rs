@@ -248,30 +248,7 @@ fn toolbox_bars(rt: &'static str) {
         return;
     }
     let f = Fixture::start(rt, "scratch");
-    let o = f.cdbg(&["ps"]);
-    assert!(
-        stdout(&o).contains("pause"),
-        "{rt} ps: {} {}",
-        stdout(&o),
-        stderr(&o)
-    );
-    let o = f.cdbg(&["ss", "-ltnp"]);
-    assert!(
-        o.status.success() && stdout(&o).contains("Local Address"),
-        "{rt} ss: {}",
-        stderr(&o)
-    );
-    let o = f.cdbg(&["ip", "addr"]);
-    assert!(
-        stdout(&o).contains("lo"),
-        "{rt} ip: {} {}",
-        stdout(&o),
-        stderr(&o)
-    );
-    let o = f.cdbg(&["ls", "-l", "/"]);
-    assert!(stdout(&o).contains("pause"), "{rt} ls: {}", stderr(&o));
-    let o = f.cdbg(&["sh", "-c", "ps | grep pause | grep -v grep | wc -l"]);
-    assert_eq!(stdout(&o).trim(), "1", "{rt}: {}", stderr(&o));
+    common::toolbox_bars(rt, |args| f.cdbg(args));
 }
 
 #[test]

@@ -254,6 +254,39 @@ impl Drop for Demo {
 }
 
 /// stdout as a String.
+/// Issue 4's bars on a scratch container whose only program is `/pause`:
+/// `ps`, `ss -ltnp`, `ip addr`, `ls -l /` and a pipeline in the bundled
+/// shell, each through `run` (a cdbg invocation with these arguments).
+/// Returns `ps`'s output for further checks. `what` labels failures.
+pub fn toolbox_bars(what: &str, run: impl Fn(&[&str]) -> Output) -> String {
+    let o = run(&["ps"]);
+    assert!(
+        stdout(&o).contains("pause"),
+        "{what} ps: {} {}",
+        stdout(&o),
+        stderr(&o)
+    );
+    let ps = stdout(&o);
+    let o = run(&["ss", "-ltnp"]);
+    assert!(
+        o.status.success() && stdout(&o).contains("Local Address"),
+        "{what} ss: {}",
+        stderr(&o)
+    );
+    let o = run(&["ip", "addr"]);
+    assert!(
+        stdout(&o).contains("lo"),
+        "{what} ip: {} {}",
+        stdout(&o),
+        stderr(&o)
+    );
+    let o = run(&["ls", "-l", "/"]);
+    assert!(stdout(&o).contains("pause"), "{what} ls: {}", stderr(&o));
+    let o = run(&["sh", "-c", "ps | grep pause | grep -v grep | wc -l"]);
+    assert_eq!(stdout(&o).trim(), "1", "{what}: {}", stderr(&o));
+    ps
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
