@@ -714,8 +714,8 @@ fn applet_job_control_in_scratch_container() {
     t.expect("x-42");
     assert_ne!(proc_state(bg_pid), Some('T'));
     // Ctrl-Z of a foreground applet while that `&` job runs: the shell
-    // gets the terminal back (brush-core 0.5 alone hangs here; see
-    // stop_watchdog in src/applets/shell.rs).
+    // gets the terminal back (brush-core 0.5 alone hung here; see
+    // vendor/README.md).
     let fg2 = format!("sleep {}", 7000 + c.pid % 1000);
     t.line(&fg2);
     let pid2 = one_process(&fg2);
@@ -732,10 +732,78 @@ fn applet_job_control_in_scratch_container() {
     common::wait_procs(&fg2, 0);
     t.line("echo s2-$?");
     t.expect("s2-130");
+    // The `&` job has a PID, as in bash: $! is its process, jobs -l shows
+    // it, kill %1 sends SIGTERM, wait %1 gives its status.
+    t.line("tr '\\0' ' ' < /proc/$!/cmdline; echo bgpid-$!");
+    t.expect(&format!("{bg} bgpid-"));
+    let bgpid = t
+        .screen()
+        .split("bgpid-")
+        .last()
+        .unwrap_or("")
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .to_string();
+    assert!(bgpid.parse::<u32>().is_ok(), "{}", t.screen());
+    t.line("jobs -l");
+    t.expect(&format!("{bgpid} Running     {bg}"));
+    t.line("kill %1");
+    common::wait_procs(&bg, 0);
+    t.line("wait %1; echo w-$?");
+    t.expect("w-143");
+    // Ctrl-C ends `wait` (130) and leaves the job running.
+    let bg3 = format!("sleep {}", 9000 + c.pid % 1000);
+    t.line(&format!("{bg3} & wait"));
+    one_process(&bg3);
+    std::thread::sleep(Duration::from_millis(300));
+    t.keys(&["C-c"]);
+    t.line("echo wc-$?");
+    t.expect("wc-130");
+    assert_eq!(common::pids_matching(&bg3).len(), 1);
     // The exit status of the session; nothing outlives it.
     t.line("exit 3");
     t.expect("EXIT=3");
-    common::wait_procs(&bg, 0);
+    common::wait_procs(&bg3, 0);
+}
+
+/// Without a tool directory (here: the shell on the host) the applets are
+/// programs the shell provides: they are jobs like any program, so Ctrl-Z
+/// stops one and `fg` resumes it, and `&` gives it a PID.
+#[test]
+fn applet_job_control_without_tool_dir() {
+    if !tmux_available() {
+        return;
+    }
+    let t = common::Tmux::start(&format!("{} sh", common::cdbg().display()), 100, 40);
+    t.expect("# ");
+    t.line("type cdbg-sleep");
+    t.expect("cdbg-sleep is a shell builtin");
+    let n = 3000 + std::process::id() % 1000;
+    let fg = format!("cdbg-sleep {n}");
+    t.line(&fg);
+    let pid = one_process(&format!("sleep {n}"));
+    t.keys(&["C-z"]);
+    assert!(common::wait_until(Duration::from_secs(5), || {
+        proc_state(pid) == Some('T')
+    }));
+    t.expect(&format!("Stopped   {fg}"));
+    t.line("echo z-$?");
+    t.expect("z-148");
+    t.line("fg");
+    std::thread::sleep(Duration::from_millis(500));
+    t.keys(&["C-c"]);
+    common::wait_procs(&format!("sleep {n}"), 0);
+    t.line("echo st-$?");
+    t.expect("st-130");
+    t.line(&format!("cdbg-sleep {} &", n + 1));
+    let bg = one_process(&format!("sleep {}", n + 1));
+    t.line("echo bgpid-$!");
+    t.expect(&format!("bgpid-{bg}"));
+    t.line("kill $!; wait $!; echo w-$?");
+    t.expect("w-143");
+    t.line("exit 4");
+    t.expect("EXIT=4");
 }
 
 /// A busybox root with a few applets linked, changed by `extra`.

@@ -49,7 +49,7 @@ pub fn applet_command(
     let mut argv = Vec::with_capacity(args.len() + 1);
     argv.push(OsString::from(name));
     argv.extend(args.iter().cloned());
-    crate::sys::selfexe::exec_self_in_child(&mut cmd, &argv, env, false)?;
+    crate::sys::selfexe::exec_self_in_child(&mut cmd, &argv, env)?;
     Ok(cmd)
 }
 

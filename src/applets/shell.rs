@@ -11,36 +11,26 @@
 //! brush's own handling of external commands.
 //!
 //! Without a tool directory (on the host, or in a container that has no
-//! empty directory to hold one) applets are registered as shell builtins of
-//! a special kind: `NAME` runs the container's own program when one is on
-//! `PATH`, else the bundled applet; `cdbg-NAME` always runs the bundled
-//! applet. A bundled applet then runs as a child process re-executed from
-//! cdbg's own descriptor (see [`crate::sys::selfexe`]), with the shell's
-//! redirections, pipes, working directory and exported variables, so
-//! pipelines, redirections, exit codes and Ctrl-C behave as for any external
-//! program. It never needs /proc or a file in the container. (brush's own
-//! "bundled commands" re-run the binary by path, which breaks after
-//! chroot/setns: hence this module.)
+//! empty directory to hold one) the applets are programs this shell provides
+//! itself, through a hook of our brush-core patch (vendor/README.md): brush
+//! looks for them after PATH, so `NAME` runs the container's own program
+//! when one is on PATH, else the bundled applet; `cdbg-NAME` always runs the
+//! bundled applet. Either way brush starts it as an external command — its
+//! own process and process group, in the job table — whose last pre-exec
+//! step re-executes cdbg's own descriptor (see [`crate::sys::selfexe`]), so
+//! job control, pipelines, redirections and exit codes are the same as with
+//! a tool directory, and no /proc or file in the container is needed.
+//! `type NAME` and `command -v NAME` report such an applet as a builtin.
+//! (brush's own "bundled commands" re-run the binary by path, which breaks
+//! after chroot/setns: hence this module.)
 //!
-//! Known differences from bash:
-//! - Builtin-run applets (no tool directory only): brush-core 0.5 gives a
-//!   builtin no way to hand a process to its job table (`Job::new` is
-//!   crate-private and a builtin returns only an exit status), so in an
-//!   interactive shell such an applet runs in the shell's process group
-//!   with SIGTSTP ignored: Ctrl-C reaches it, Ctrl-Z does nothing (it could
-//!   not be resumed with `fg`); `type NAME` reports a builtin. In the
-//!   background (`cdbg-sleep 9 &`) it is a job like any other.
-//! - brush-core 0.5 itself, for every command: a `&` job records no PID, so
-//!   `kill %N` fails for it ("failed to send signal"; `$!` is unset, the
-//!   job line shows `<pid unknown>`, `jobs -l` is not implemented) —
-//!   `kill PID` works, and so does `kill %N` for a job that was stopped
-//!   with Ctrl-Z and resumed with `bg`; `wait` is not interrupted by
-//!   Ctrl-C; `wait %N` gave 0 for a `&` job whose program was killed by a
-//!   signal. A Ctrl-Z while a `&` job runs may be taken by that job's wait
-//!   (brush collects stop reports of all children): its entry then reads
-//!   "Stopped" and soon "Done" although its program still runs (`kill PID`
-//!   ends it); the foreground job is recorded as stopped all the same and
-//!   the prompt comes back, through `stop_watchdog` (brush alone hangs).
+//! brush-core 0.5 ran `CMD &` as a task inside the shell with no process ID;
+//! our patch starts a plain `&` pipeline as bash does, so `$!`, `kill %N`,
+//! `jobs -l`, `wait PID|%N` (with the job's status) and Ctrl-C in `wait`
+//! work. Known differences from bash that remain:
+//! - A `&` list that is not one plain pipeline of simple commands (`a && b &`,
+//!   `{ ...; } &`, a shell function, a command substitution in its words)
+//!   still runs as an in-shell task: it has no PID (`$!` is empty for it).
 //! - Commands read from a non-terminal stdin are read whole before running.
 
 use std::ffi::OsString;
@@ -48,9 +38,7 @@ use std::io::{IsTerminal, Read};
 use std::sync::Arc;
 
 use brush_builtins::BuiltinSet;
-use brush_core::builtins::{BoxFuture, ContentOptions, ContentType, Registration};
-use brush_core::commands::{self, ExecutionContext, ShellForCommand, SimpleCommand};
-use brush_core::{CommandArg, ExecutionResult, Shell};
+use brush_core::Shell;
 
 type SE = brush_core::extensions::DefaultShellExtensions;
 
@@ -218,118 +206,36 @@ fn tool_dir_on_path() -> Option<std::path::PathBuf> {
     })
 }
 
-/// Builtins for every applet: `NAME` (unless brush has a builtin of that
-/// name, which wins as in bash) and `cdbg-NAME`. None when the session's
-/// tool directory is on PATH: brush then finds the applets there as
-/// external programs (after the system's own, as PATH orders them), and its
-/// job control covers them.
-fn applet_builtins(builtins: &mut std::collections::HashMap<String, Registration<SE>>) {
+/// Without a tool directory on PATH, the applets are programs the shell
+/// provides itself (a hook of our brush-core patch, see vendor/README.md):
+/// found after PATH, so the system's own program wins, as `NAME` or forced
+/// as `cdbg-NAME`, and started as external commands that exec the sealed
+/// copy of cdbg, so brush's job control covers them as any program. With a
+/// tool directory, brush finds them there as ordinary files.
+fn provide_applets() {
     if tool_dir_on_path().is_some() {
         return;
     }
-    for (name, _, _) in super::list() {
-        let reg = || Registration::<SE> {
-            execute_func: exec_applet_builtin,
-            content_func: applet_content,
-            disabled: false,
-            special_builtin: false,
-            declaration_builtin: false,
-        };
-        builtins.entry((*name).to_string()).or_insert_with(reg);
-        builtins.insert(format!("{FORCE_PREFIX}{name}"), reg());
-    }
+    brush_core::commands::provide_programs(brush_core::commands::ProvidedPrograms {
+        provides: |name| super::find(name.strip_prefix(FORCE_PREFIX).unwrap_or(name)).is_some(),
+        names: || {
+            super::list()
+                .into_iter()
+                .flat_map(|(name, _, _)| [name.to_string(), format!("{FORCE_PREFIX}{name}")])
+                .collect()
+        },
+        prepare: exec_applet,
+    });
 }
 
-fn applet_content(
-    name: &str,
-    content_type: ContentType,
-    _options: &ContentOptions,
-) -> Result<String, brush_core::Error> {
+/// Sets up `cmd`, composed by brush for applet `name`, to exec the sealed
+/// copy of cdbg as that applet, with the command's arguments and environment.
+fn exec_applet(name: &str, cmd: &mut std::process::Command) -> std::io::Result<()> {
     let applet = name.strip_prefix(FORCE_PREFIX).unwrap_or(name);
-    let summary = super::list()
-        .into_iter()
-        .find(|e| e.0 == applet)
-        .map_or("", |e| e.2);
-    Ok(match content_type {
-        ContentType::ShortUsage => format!("{name} [ARG...]\n"),
-        ContentType::ShortDescription => format!("{name} - {summary}\n"),
-        _ => format!("{name}: {summary} (bundled cdbg applet; see `{name} --help`)\n"),
-    })
-}
-
-fn exec_applet_builtin(
-    context: ExecutionContext<'_, SE>,
-    args: Vec<CommandArg>,
-) -> BoxFuture<'_, Result<ExecutionResult, brush_core::Error>> {
-    Box::pin(run_applet_builtin(context, args))
-}
-
-async fn run_applet_builtin(
-    context: ExecutionContext<'_, SE>,
-    args: Vec<CommandArg>,
-) -> Result<ExecutionResult, brush_core::Error> {
-    let name = context.command_name.clone();
-    let (applet, forced) = match name.strip_prefix(FORCE_PREFIX) {
-        Some(a) => (a.to_string(), true),
-        None => (name.clone(), false),
-    };
-
-    // The system's own program wins over the bundled applet.
-    if !forced {
-        if let Some(path) = context
-            .shell
-            .find_first_executable_in_path_using_cache(&name)
-        {
-            let mut cmd = SimpleCommand::new(
-                ShellForCommand::ParentShell(context.shell),
-                context.params,
-                path.to_string_lossy().into_owned(),
-                args,
-            );
-            cmd.argv0 = Some(name);
-            cmd.use_functions = false;
-            let spawned = cmd.execute().await?;
-            return Ok(spawned.wait().await?.into());
-        }
-    }
-
-    let argv: Vec<String> = args
-        .iter()
-        .skip(1)
-        .map(|a| match a {
-            CommandArg::String(s) => s.clone(),
-            other => other.to_string(),
-        })
-        .collect();
-    let mut cmd = commands::compose_std_command(&context, &applet, &applet, &argv, false)?;
-    let env = crate::sys::selfexe::command_env(&cmd);
-    let mut full_argv: Vec<OsString> = vec![applet.clone().into()];
-    full_argv.extend(argv.iter().map(OsString::from));
-    // In an interactive shell the applet shares the shell's process group
-    // (a builtin cannot hand a process to brush's job table), so Ctrl-C
-    // reaches it; Ctrl-Z is ignored rather than leaving an untracked stopped
-    // process.
-    let ignore_tstp = context.shell.options().enable_job_control;
-    let spawned = crate::sys::selfexe::exec_self_in_child(&mut cmd, &full_argv, &env, ignore_tstp)
-        .and_then(|()| tokio::process::Command::from(cmd).spawn());
-    let mut child = match spawned {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("{name}: cannot run the bundled applet: {e}");
-            return Ok(ExecutionResult::new(126));
-        }
-    };
-    let status = child.wait().await?;
-    Ok(ExecutionResult::new(exit_code(status)))
-}
-
-fn exit_code(status: std::process::ExitStatus) -> u8 {
-    use std::os::unix::process::ExitStatusExt;
-    match (status.code(), status.signal()) {
-        (Some(c), _) => c as u8,
-        (None, Some(s)) => (128 + s) as u8,
-        _ => 1,
-    }
+    let mut argv: Vec<OsString> = vec![applet.into()];
+    argv.extend(cmd.get_args().map(|a| a.to_os_string()));
+    let env = crate::sys::selfexe::command_env(cmd);
+    crate::sys::selfexe::exec_self_in_child(cmd, &argv, &env)
 }
 
 /// The history file: `$HOME/.cdbg_history` when `$HOME` is a writable
@@ -361,8 +267,8 @@ async fn run(opts: Opts) -> i32 {
     } else {
         BuiltinSet::BashMode
     };
-    let mut builtins = brush_builtins::default_builtins::<SE>(set);
-    applet_builtins(&mut builtins);
+    let builtins = brush_builtins::default_builtins::<SE>(set);
+    provide_applets();
 
     let mut builder = Shell::builder()
         .interactive(interactive)
@@ -452,10 +358,9 @@ async fn run_interactive(shell: Shell<SE>, stdin_tty: bool) -> i32 {
     };
 
     // Install handlers (not "ignore", which children would inherit) for the
-    // job-control signals: a bundled applet runs in the shell's process
-    // group, so Ctrl-C and Ctrl-Z reach the shell too and must not kill or
-    // stop it (nor the SIGTSTP of `stop_watchdog`). Handlers are reset to
-    // the default by exec.
+    // job-control signals: Ctrl-C, Ctrl-\\ and Ctrl-Z while the shell itself
+    // has the terminal (at the prompt, in `wait`) must not kill or stop it.
+    // Handlers are reset to the default by exec.
     let mut signals = Vec::new();
     for kind in [
         tokio::signal::unix::SignalKind::interrupt(),
@@ -474,8 +379,6 @@ async fn run_interactive(shell: Shell<SE>, stdin_tty: bool) -> i32 {
     } else {
         None
     };
-    let watchdog =
-        (stdin_tty && shell.options().enable_job_control).then(|| tokio::spawn(stop_watchdog()));
     let shell_ref = Arc::new(tokio::sync::Mutex::new(shell));
     let ui = UIOptions::default();
     let mut backend = match ReedlineInputBackend::new(&ui, &shell_ref) {
@@ -498,49 +401,6 @@ async fn run_interactive(shell: Shell<SE>, stdin_tty: bool) -> i32 {
     }
     drop(ishell);
     drop(signals);
-    if let Some(w) = watchdog {
-        w.abort();
-    }
     let code = shell_ref.lock().await.last_exit_status();
     code.into()
-}
-
-/// Works around a brush-core 0.5 bug: every wait for a child listens for
-/// SIGCHLD and then collects stop reports of ALL children
-/// (`waitid(P_ALL, WUNTRACED)`), so while a `&` job runs, its wait may take
-/// the stop report of the foreground job after Ctrl-Z; the foreground wait
-/// then never returns and the shell hangs with the job stopped on the
-/// terminal. When, shortly after a SIGCHLD, the terminal still belongs to
-/// another process group whose leader is stopped, this sends SIGTSTP to the
-/// shell itself: brush's waits take that as "the foreground job stopped",
-/// record the job and take the terminal back. Needs /proc (does nothing
-/// without it).
-async fn stop_watchdog() {
-    use rustix::process::{getpgrp, getpid, kill_process, Signal};
-    let Ok(mut chld) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::child()) else {
-        return;
-    };
-    let me = getpgrp();
-    while chld.recv().await.is_some() {
-        // brush's own wait, when it got the report, reclaims the terminal
-        // well within this.
-        let pause = || std::thread::sleep(std::time::Duration::from_millis(300));
-        if tokio::task::spawn_blocking(pause).await.is_err() {
-            return;
-        }
-        let Ok(fg) = rustix::termios::tcgetpgrp(std::io::stdin()) else {
-            continue;
-        };
-        if fg != me && process_stopped(fg.as_raw_nonzero().get()) {
-            let _ = kill_process(getpid(), Signal::TSTP);
-        }
-    }
-}
-
-/// Whether process `pid` is stopped (state `T` in /proc/PID/stat).
-fn process_stopped(pid: i32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
-        s.rsplit_once(')')
-            .is_some_and(|(_, rest)| rest.trim_start().starts_with('T'))
-    })
 }

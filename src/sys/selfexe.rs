@@ -185,33 +185,25 @@ pub fn exec_self(argv: &[OsString], env: &[(OsString, OsString)]) -> io::Error {
 /// and any earlier `pre_exec` hooks), the child clears close-on-exec on the
 /// kept descriptor (in the child only) and `execveat`s it with `argv` and
 /// exactly `env` plus [`ENV_VAR`]. Add this as the LAST `pre_exec` hook.
-/// With `ignore_tstp`, the child starts with SIGTSTP ignored (used when the
-/// child shares the interactive shell's process group, so Ctrl-Z cannot
-/// stop a process the shell does not track as a job).
 pub fn exec_self_in_child(
     cmd: &mut Command,
     argv: &[OsString],
     env: &[(OsString, OsString)],
-    ignore_tstp: bool,
 ) -> io::Result<()> {
     let fd = self_fd()?.as_raw_fd();
     let argv = CArray::new(argv.iter().map(|a| a.as_bytes().to_vec()))?;
     let envp = CArray::new(env_items(env, fd))?;
     let hook = move || -> io::Result<()> {
-        // SAFETY: fcntl and signal are async-signal-safe; `fd` is open in
-        // the child (inherited from the parent, which keeps it for its whole
-        // life).
+        // SAFETY: fcntl is async-signal-safe; `fd` is open in the child
+        // (inherited from the parent, which keeps it for its whole life).
         unsafe {
             if libc::fcntl(fd, libc::F_SETFD, 0) == -1 {
                 return Err(io::Error::last_os_error());
             }
-            if ignore_tstp {
-                libc::signal(libc::SIGTSTP, libc::SIG_IGN);
-            }
         }
         Err(raw_execveat(fd, &argv, &envp))
     };
-    // SAFETY: the hook only calls async-signal-safe functions (fcntl, signal,
+    // SAFETY: the hook only calls async-signal-safe functions (fcntl,
     // execveat) and allocates nothing.
     unsafe { cmd.pre_exec(hook) };
     Ok(())

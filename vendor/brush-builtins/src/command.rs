@@ -123,6 +123,12 @@ impl CommandCommand {
                 shell
                     .find_first_executable_in_path_using_cache(command_name)
                     .map(|path| FoundCommand::External(path.to_string_lossy().to_string()))
+                    // cdbg patch: a program the application provides (no
+                    // file) is reported as the shell's own.
+                    .or_else(|| {
+                        brush_core::commands::provided_program(command_name)
+                            .map(|_| FoundCommand::Builtin(command_name.to_owned()))
+                    })
             }
         }
     }

@@ -38,22 +38,37 @@ impl builtins::Command for JobsCommand {
         &self,
         context: brush_core::ExecutionContext<'_, SE>,
     ) -> Result<brush_core::ExecutionResult, Self::Error> {
-        if self.also_show_pids {
-            return error::unimp("jobs -l");
-        }
         if self.list_changed_only {
             return error::unimp("jobs -n");
         }
 
-        if self.job_specs.is_empty() {
-            for job in &context.shell.jobs().jobs {
+        // cdbg patch: `jobs -l` and `jobs %N...`.
+        let mut result = ExecutionResult::success();
+        let ids: Vec<usize> = if self.job_specs.is_empty() {
+            context.shell.jobs().jobs.iter().map(|job| job.id).collect()
+        } else {
+            let mut ids = vec![];
+            for spec in &self.job_specs {
+                if let Some(job) = context.shell.jobs_mut().resolve_job_spec(spec) {
+                    ids.push(job.id);
+                } else {
+                    writeln!(
+                        context.stderr(),
+                        "{}: {spec}: no such job",
+                        context.command_name
+                    )?;
+                    result = ExecutionResult::general_error();
+                }
+            }
+            ids
+        };
+        for id in ids {
+            if let Some(job) = context.shell.jobs().jobs.iter().find(|job| job.id == id) {
                 self.display_job(&context, job)?;
             }
-        } else {
-            return error::unimp("jobs with job specs");
         }
 
-        Ok(ExecutionResult::success())
+        Ok(result)
     }
 }
 
@@ -74,6 +89,18 @@ impl JobsCommand {
             if let Some(pid) = job.representative_pid() {
                 writeln!(context.stdout(), "{pid}")?;
             }
+        } else if self.also_show_pids {
+            let pid = job
+                .representative_pid()
+                .map_or_else(String::new, |pid| pid.to_string());
+            writeln!(
+                context.stdout(),
+                "[{}]{:3}{pid:>5} {}\t{}",
+                job.id,
+                job.annotation().to_string(),
+                job.state,
+                job.command_line
+            )?;
         } else {
             writeln!(context.stdout(), "{job}")?;
         }

@@ -33,8 +33,9 @@ impl builtins::Command for KillCommand {
         &self,
         context: brush_core::ExecutionContext<'_, SE>,
     ) -> Result<brush_core::ExecutionResult, Self::Error> {
-        // Default signal is SIGKILL.
-        let mut trap_signal = TrapSignal::Signal(nix::sys::signal::Signal::SIGKILL);
+        // cdbg patch: the default signal is SIGTERM, as in bash and kill(1)
+        // (it was SIGKILL, which gives a program no chance to clean up).
+        let mut trap_signal = TrapSignal::Signal(nix::sys::signal::Signal::SIGTERM);
 
         // Try parsing the signal name (if specified).
         if let Some(signal_name) = &self.signal_name {

@@ -213,6 +213,12 @@ impl TypeCommand {
                     return types;
                 }
             }
+
+            // cdbg patch: a program the application provides (no file) is
+            // reported as the shell's own.
+            if types.is_empty() && brush_core::commands::provided_program(name).is_some() {
+                types.push(ResolvedType::Builtin);
+            }
         }
 
         types

@@ -1,7 +1,7 @@
 use clap::Parser;
 use std::io::Write;
 
-use brush_core::{ExecutionExitCode, ExecutionResult, builtins, error};
+use brush_core::{ExecutionResult, builtins, error};
 
 /// Wait for jobs to terminate.
 #[derive(Parser)]
@@ -40,32 +40,56 @@ impl builtins::Command for WaitCommand {
             return error::unimp("wait -p");
         }
 
+        // cdbg patch: `wait %N` and `wait PID` return the job's status (127
+        // and a message for an unknown one), and Ctrl-C ends any wait with
+        // 130, as in bash.
         let mut result = ExecutionResult::success();
 
         if !self.ids.is_empty() {
             for id in &self.ids {
-                if id.starts_with('%') {
-                    // It's a job spec.
-                    if let Some(job) = context.shell.jobs_mut().resolve_job_spec(id) {
-                        job.wait().await?;
+                let job = if id.starts_with('%') {
+                    context.shell.jobs_mut().resolve_job_spec(id)
+                } else {
+                    let pid = brush_core::int_utils::parse::<i32>(id.as_str(), 10)?;
+                    context
+                        .shell
+                        .jobs_mut()
+                        .jobs
+                        .iter_mut()
+                        .find(|job| job.pids().contains(&pid))
+                };
+                let Some(job) = job else {
+                    if id.starts_with('%') {
+                        writeln!(
+                            context.stderr(),
+                            "{}: {id}: no such job",
+                            context.command_name
+                        )?;
                     } else {
                         writeln!(
                             context.stderr(),
-                            "{}: no such job: {}",
-                            context.command_name,
-                            id
+                            "{}: pid {id} is not a child of this shell",
+                            context.command_name
                         )?;
-
-                        result = ExecutionExitCode::GeneralError.into();
                     }
-                } else {
-                    // It's a process ID.
-                    return error::unimp("wait with process IDs");
-                }
+                    result = ExecutionResult::new(127);
+                    continue;
+                };
+                result = match job.wait().await {
+                    Err(e) if matches!(e.kind(), error::ErrorKind::Interrupted) => {
+                        return Ok(ExecutionResult::new(130));
+                    }
+                    waited => waited?,
+                };
             }
         } else {
             // Wait for all jobs.
-            let jobs = context.shell.jobs_mut().wait_all().await?;
+            let jobs = match context.shell.jobs_mut().wait_all().await {
+                Err(e) if matches!(e.kind(), error::ErrorKind::Interrupted) => {
+                    return Ok(ExecutionResult::new(130));
+                }
+                waited => waited?,
+            };
 
             if context.shell.options().enable_job_control {
                 for job in jobs {

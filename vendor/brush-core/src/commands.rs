@@ -32,6 +32,48 @@ pub enum CommandWaitResult {
     CommandStopped(ExecutionResult, processes::ChildProcess),
 }
 
+/// cdbg patch: programs that the embedding application provides without a
+/// file on PATH (cdbg's bundled applets, where a session has no tool
+/// directory). They are found after PATH, as a last resort, and started like
+/// any external command (a process of its own, under job control), except
+/// that `prepare` sets up the composed `Command` to run the program.
+#[derive(Clone, Copy)]
+pub struct ProvidedPrograms {
+    /// Whether the application provides a program of this name.
+    pub provides: fn(&str) -> bool,
+    /// The names of the programs it provides (for completion).
+    pub names: fn() -> Vec<String>,
+    /// Arranges for `cmd` (composed for program `name`, with its arguments,
+    /// environment, working directory and process group) to run it; called
+    /// last before the spawn.
+    pub prepare: fn(name: &str, cmd: &mut std::process::Command) -> std::io::Result<()>,
+}
+
+static PROVIDED_PROGRAMS: std::sync::OnceLock<ProvidedPrograms> = std::sync::OnceLock::new();
+
+/// cdbg patch: registers the application's provided programs (once per process).
+pub fn provide_programs(programs: ProvidedPrograms) {
+    let _ = PROVIDED_PROGRAMS.set(programs);
+}
+
+/// cdbg patch: the names of the provided programs that start with `prefix`.
+pub fn provided_program_names(prefix: &str) -> Vec<String> {
+    PROVIDED_PROGRAMS.get().map_or_else(Vec::new, |p| {
+        (p.names)()
+            .into_iter()
+            .filter(|n| n.starts_with(prefix))
+            .collect()
+    })
+}
+
+/// cdbg patch: the provided programs, when they include `name`.
+pub fn provided_program(name: &str) -> Option<ProvidedPrograms> {
+    PROVIDED_PROGRAMS
+        .get()
+        .copied()
+        .filter(|p| (p.provides)(name))
+}
+
 /// Represents the context for executing a command.
 pub struct ExecutionContext<'a, SE: ShellExtensions = extensions::DefaultShellExtensions> {
     /// The shell in which the command is being executed.
@@ -399,7 +441,10 @@ impl<'a, SE: extensions::ShellExtensions> SimpleCommand<'a, SE> {
             };
 
             if let Some(path) = path {
-                self.execute_via_external(&path)
+                self.execute_via_external(&path, None)
+            } else if let Some(provided) = provided_program(&self.command_name) {
+                let name = PathBuf::from(self.command_name.clone());
+                self.execute_via_external(&name, Some(provided))
             } else {
                 // Bash updates $_ even when the command is not found, so mirror
                 // that here before reporting the error.
@@ -414,7 +459,7 @@ impl<'a, SE: extensions::ShellExtensions> SimpleCommand<'a, SE> {
             }
         } else {
             let command_name = PathBuf::from(self.command_name.clone());
-            self.execute_via_external(command_name.as_path())
+            self.execute_via_external(command_name.as_path(), None)
         }
     }
 
@@ -527,7 +572,11 @@ impl<'a, SE: extensions::ShellExtensions> SimpleCommand<'a, SE> {
         result
     }
 
-    fn execute_via_external(self, path: &Path) -> Result<ExecutionSpawnResult, error::Error> {
+    fn execute_via_external(
+        self,
+        path: &Path,
+        provided: Option<ProvidedPrograms>,
+    ) -> Result<ExecutionSpawnResult, error::Error> {
         let mut shell = self.shell;
         let last_arg = Self::take_last_arg(&self.args);
 
@@ -544,6 +593,7 @@ impl<'a, SE: extensions::ShellExtensions> SimpleCommand<'a, SE> {
             self.process_group_id,
             self.argv0.as_deref(),
             &self.args[1..],
+            provided,
         );
 
         // Update $_ after command execution.
@@ -563,6 +613,7 @@ pub(crate) fn execute_external_command(
     process_group_id: Option<i32>,
     argv0_override: Option<&str>,
     args: &[CommandArg],
+    provided: Option<ProvidedPrograms>,
 ) -> Result<ExecutionSpawnResult, error::Error> {
     // Filter out the args; we only want strings.
     let cmd_args = args
@@ -584,8 +635,14 @@ pub(crate) fn execute_external_command(
     // Figure out if we should be setting up a new process group.
     let new_pg = matches!(
         context.params.process_group_policy,
-        ProcessGroupPolicy::NewProcessGroup
+        ProcessGroupPolicy::NewProcessGroup | ProcessGroupPolicy::NewBackgroundProcessGroup
     );
+    // cdbg patch: a background job's process never takes the terminal.
+    let child_stdin_is_terminal = child_stdin_is_terminal
+        && !matches!(
+            context.params.process_group_policy,
+            ProcessGroupPolicy::NewBackgroundProcessGroup
+        );
 
     // Compose the std::process::Command that encapsulates what we want to launch.
     // argv[0] defaults to context.command_name (the user-facing name of the
@@ -629,6 +686,15 @@ pub(crate) fn execute_external_command(
             .map(|a| a.to_string_lossy().to_string())
             .join(" ")
     );
+
+    if let Some(provided) = provided {
+        (provided.prepare)(&context.command_name, &mut cmd).map_err(|e| {
+            error::Error::from(error::ErrorKind::FailedToExecuteCommand(
+                context.command_name.clone(),
+                e,
+            ))
+        })?;
+    }
 
     match sys::process::spawn(cmd) {
         Ok(child) => {

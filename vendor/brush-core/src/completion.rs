@@ -1270,6 +1270,9 @@ fn get_external_command_completions(
         }
     }
 
+    // cdbg patch: and the programs the application provides.
+    candidates.extend(crate::commands::provided_program_names(prefix));
+
     candidates.into_iter().collect()
 }
 

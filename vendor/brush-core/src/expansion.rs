@@ -1825,6 +1825,11 @@ impl<'a, SE: extensions::ShellExtensions> WordExpander<'a, SE> {
                 Expansion::from(std::process::id().to_string())
             }
             brush_parser::word::SpecialParameter::LastBackgroundProcessId => {
+                // cdbg patch: the last `&` job's process, as in bash, even
+                // after other jobs became current or it ended.
+                if let Some(pid) = self.shell.jobs().last_background_pid {
+                    return Expansion::from(pid.to_string());
+                }
                 if let Some(job) = self.shell.jobs().current_job()
                     && let Some(pid) = job.representative_pid()
                 {

@@ -180,6 +180,9 @@ pub enum ProcessGroupPolicy {
     NewProcessGroup,
     /// Place the process in the same process group as its parent.
     SameProcessGroup,
+    /// cdbg patch: place the process in a new process group that stays in the
+    /// background (a `&` job under job control): it never takes the terminal.
+    NewBackgroundProcessGroup,
 }
 
 #[async_trait::async_trait]
@@ -248,7 +251,7 @@ impl Execute for ast::CompoundList {
             let run_async = matches!(sep, ast::SeparatorOperator::Async);
 
             if run_async {
-                let job = spawn_async_ao_list_in_task(ao_list, shell, params);
+                let job = spawn_async_ao_list(ao_list, shell, params).await?;
                 let job_formatted = job.to_pid_style_string();
 
                 if shell.options().interactive && !shell.is_subshell() {
@@ -270,6 +273,82 @@ impl Execute for ast::CompoundList {
 
         Ok(result)
     }
+}
+
+/// cdbg patch: a `&` list that is one plain pipeline (no `&&`/`||`, `!` or
+/// `time`) is started as bash starts it: every command in a subshell context,
+/// so a program becomes a child process whose PID the job records (`$!`,
+/// `kill %N`, `jobs -l`, `wait PID`), in a process group of its own under job
+/// control. Any other list still runs as an in-process task.
+async fn spawn_async_ao_list<'a, SE: extensions::ShellExtensions>(
+    ao_list: &ast::AndOrList,
+    shell: &'a mut Shell<SE>,
+    params: &ExecutionParameters,
+) -> Result<&'a jobs::Job, error::Error> {
+    let pipeline = &ao_list.first;
+    if !ao_list.additional.is_empty()
+        || pipeline.bang
+        || pipeline.timed.is_some()
+        || !pipeline
+            .seq
+            .iter()
+            .all(|cmd| starts_without_waiting(cmd, shell))
+    {
+        // No process to name: `$!` must not name an older job's.
+        shell.jobs_mut().last_background_pid = None;
+        return Ok(spawn_async_ao_list_in_task(ao_list, shell, params));
+    }
+
+    let mut bg_params = params.clone();
+    if shell.options().enable_job_control {
+        // As in bash, the job keeps the terminal as stdin (reading it stops
+        // the job until `fg`) but never takes it.
+        bg_params.process_group_policy = ProcessGroupPolicy::NewBackgroundProcessGroup;
+    } else if let Ok(null) = openfiles::null() {
+        // Redirect stdin to null, per spec.
+        bg_params.set_fd(openfiles::OpenFiles::STDIN_FD, null);
+    }
+    let spawn_results = spawn_pipeline_processes(pipeline, shell, &bg_params, true).await?;
+
+    let mut pgid = None;
+    let mut tasks = Vec::with_capacity(spawn_results.len());
+    for spawned in spawn_results {
+        tasks.push(match spawned {
+            ExecutionSpawnResult::StartedProcess(child) => {
+                pgid = pgid.or(child.pgid());
+                jobs::JobTask::External(child)
+            }
+            ExecutionSpawnResult::StartedTask(handle) => jobs::JobTask::Internal(handle),
+            ExecutionSpawnResult::Completed(result) => {
+                jobs::JobTask::Internal(tokio::spawn(async move { Ok(result) }))
+            }
+        });
+    }
+    let mut job = jobs::Job::new(tasks, ao_list.to_string(), jobs::JobState::Running);
+    job.set_pgid(pgid);
+    shell.jobs_mut().last_background_pid = job.pids().last().copied();
+    let job = shell.jobs_mut().add_as_current(job);
+    Ok(job)
+}
+
+/// cdbg patch: whether starting `cmd` in a subshell context returns at once:
+/// a simple command that is not a shell function and needs no command or
+/// process substitution to expand (those run to completion in this shell
+/// before anything is started).
+fn starts_without_waiting(
+    cmd: &ast::Command,
+    shell: &Shell<impl extensions::ShellExtensions>,
+) -> bool {
+    let ast::Command::Simple(simple) = cmd else {
+        return false;
+    };
+    let text = simple.to_string();
+    let substitutes = ["$(", "`", "<(", ">("].iter().any(|p| text.contains(p));
+    let function = simple
+        .word_or_name
+        .as_ref()
+        .is_some_and(|w| w.value.contains('$') || shell.funcs().get(w.value.as_str()).is_some());
+    !substitutes && !function
 }
 
 fn spawn_async_ao_list_in_task<'a, SE: extensions::ShellExtensions>(
@@ -382,7 +461,7 @@ impl Execute for ast::Pipeline {
 
         // Spawn all the processes required for the pipeline, connecting outputs/inputs with pipes
         // as needed.
-        let spawn_results = spawn_pipeline_processes(self, shell, &params).await?;
+        let spawn_results = spawn_pipeline_processes(self, shell, &params, false).await?;
 
         // Wait for the processes. This also has a side effect of updating pipeline status.
         let mut result =
@@ -446,6 +525,8 @@ async fn spawn_pipeline_processes(
     pipeline: &ast::Pipeline,
     shell: &mut Shell<impl extensions::ShellExtensions>,
     params: &ExecutionParameters,
+    // cdbg patch: every command in a subshell context (a `&` pipeline).
+    all_in_subshells: bool,
 ) -> Result<VecDeque<ExecutionSpawnResult>, error::Error> {
     let pipeline_len = pipeline.seq.len();
     let mut pipe_readers = vec![];
@@ -475,10 +556,11 @@ async fn spawn_pipeline_processes(
         // Otherwise, we spawn a separate subshell for each command in the pipeline.
         //
 
-        let run_in_current_shell = pipeline_len == 1
-            || (current_pipeline_index == pipeline_len - 1
-                && shell.options().run_last_pipeline_cmd_in_current_shell
-                && !shell.options().enable_job_control);
+        let run_in_current_shell = !all_in_subshells
+            && (pipeline_len == 1
+                || (current_pipeline_index == pipeline_len - 1
+                    && shell.options().run_last_pipeline_cmd_in_current_shell
+                    && !shell.options().enable_job_control));
 
         // Set up parameters appropriate for this command.
         let mut cmd_params = params.clone();
@@ -497,9 +579,15 @@ async fn spawn_pipeline_processes(
                 cmd_params.process_group_policy = ProcessGroupPolicy::SameProcessGroup;
             }
 
+            let mut target = Box::new(shell.clone());
+            if all_in_subshells {
+                // cdbg patch: as the in-task path does, a background
+                // subshell does not touch the terminal.
+                target.options_mut().interactive = false;
+            }
             PipelineExecutionContext {
                 shell: commands::ShellForCommand::OwnedShell {
-                    target: Box::new(shell.clone()),
+                    target,
                     parent: shell,
                 },
                 process_group_id,
@@ -587,11 +675,19 @@ async fn wait_for_pipeline_processes_and_update_status(
     // If there were stopped jobs, then encapsulate the pipeline as a managed job and hand it
     // off to the job manager.
     if !stopped_children.is_empty() {
-        let job = shell.jobs_mut().add_as_current(jobs::Job::new(
+        // cdbg patch: the job keeps its process group, so that `kill %N`
+        // reaches every process of a stopped pipeline.
+        let pgid = stopped_children.iter().find_map(|task| match task {
+            jobs::JobTask::External(child) => child.pgid(),
+            jobs::JobTask::Internal(_) => None,
+        });
+        let mut job = jobs::Job::new(
             stopped_children,
             pipeline.to_string(),
             jobs::JobState::Stopped,
-        ));
+        );
+        job.set_pgid(pgid);
+        let job = shell.jobs_mut().add_as_current(job);
 
         let formatted = job.to_string();
 

@@ -20,6 +20,8 @@ pub(crate) type JobResult = (Job, Result<ExecutionResult, error::Error>);
 pub struct JobManager {
     /// The jobs that are currently managed by the shell.
     pub jobs: Vec<Job>,
+    /// cdbg patch: the PID of the last `&` job that started a process (`$!`).
+    pub last_background_pid: Option<sys::process::ProcessId>,
 }
 
 /// Represents a task that is part of a job.
@@ -367,12 +369,37 @@ impl Job {
         Ok(result)
     }
 
+    /// cdbg patch: sets the job's process group (its first process's).
+    pub(crate) const fn set_pgid(&mut self, pgid: Option<sys::process::ProcessId>) {
+        self.pgid = pgid;
+    }
+
+    /// cdbg patch: the PIDs of the job's processes that are still tracked.
+    pub fn pids(&self) -> Vec<sys::process::ProcessId> {
+        self.tasks
+            .iter()
+            .filter_map(|task| match task {
+                JobTask::External(p) => p.pid(),
+                JobTask::Internal(_) => None,
+            })
+            .collect()
+    }
+
     /// Waits for the job to complete.
+    ///
+    /// cdbg patch: as in bash, a SIGINT to the shell (Ctrl-C while the
+    /// `wait` builtin runs; under job control a foreground job gets it
+    /// instead) ends the wait with `ErrorKind::Interrupted`; the job keeps
+    /// running.
     pub async fn wait(&mut self) -> Result<ExecutionResult, error::Error> {
         let mut result = ExecutionResult::success();
 
         while let Some(task) = self.tasks.back_mut() {
-            match task.wait().await? {
+            let waited = tokio::select! {
+                waited = task.wait() => waited?,
+                _ = sys::signal::await_ctrl_c() => return Err(error::ErrorKind::Interrupted.into()),
+            };
+            match waited {
                 JobTaskWaitResult::Completed(execution_result) => {
                     result = execution_result;
                     self.tasks.pop_back();
@@ -428,7 +455,11 @@ impl Job {
     ///
     /// * `signal` - The signal to send to the job.
     pub fn kill(&self, signal: traps::TrapSignal) -> Result<(), error::Error> {
-        if let Some(pid) = self.process_group_id() {
+        // cdbg patch: a job with a process group of its own (a `&` job under
+        // job control) is signalled as a group, every process of a pipeline.
+        if let Some(pgid) = self.pgid {
+            sys::signal::kill_process(-pgid, signal)
+        } else if let Some(pid) = self.process_group_id() {
             sys::signal::kill_process(pid, signal)
         } else {
             Err(error::ErrorKind::FailedToSendSignal.into())

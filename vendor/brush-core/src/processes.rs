@@ -60,7 +60,10 @@ impl ChildProcess {
                     break Ok(ProcessWaitResult::Stopped)
                 },
                 _ = sigchld.recv() => {
-                    if sys::signal::poll_for_stopped_children()? {
+                    // cdbg patch: only this process's own stop report (the
+                    // reports of ALL children were taken here: a `&` job's
+                    // wait could take the foreground job's, which then hung).
+                    if self.pid.is_some_and(sys::signal::poll_for_stopped_child) {
                         break Ok(ProcessWaitResult::Stopped);
                     }
                 },

@@ -79,6 +79,6 @@ pub(crate) fn mask_sigttou() -> Result<(), error::Error> {
     Ok(())
 }
 
-pub(crate) fn poll_for_stopped_children() -> Result<bool, error::Error> {
-    Ok(false)
+pub(crate) fn poll_for_stopped_child(_pid: sys::process::ProcessId) -> bool {
+    false
 }

@@ -72,7 +72,27 @@ pub(crate) fn mask_sigttou() -> Result<(), error::Error> {
     Ok(())
 }
 
-pub(crate) fn poll_for_stopped_children() -> Result<bool, error::Error> {
+/// cdbg patch: whether child `pid` has stopped (its stop report is taken;
+/// exit reports are left for the child's own waiter).
+#[cfg(not(target_os = "macos"))]
+pub(crate) fn poll_for_stopped_child(pid: sys::process::ProcessId) -> bool {
+    matches!(
+        nix::sys::wait::waitid(
+            nix::sys::wait::Id::Pid(nix::unistd::Pid::from_raw(pid)),
+            nix::sys::wait::WaitPidFlag::WSTOPPED | nix::sys::wait::WaitPidFlag::WNOHANG,
+        ),
+        Ok(nix::sys::wait::WaitStatus::Stopped(..))
+    )
+}
+
+/// cdbg patch: macOS has no waitid by PID here; any stopped child counts.
+#[cfg(target_os = "macos")]
+pub(crate) fn poll_for_stopped_child(_pid: sys::process::ProcessId) -> bool {
+    poll_for_stopped_children().unwrap_or(false)
+}
+
+#[cfg(target_os = "macos")]
+fn poll_for_stopped_children() -> Result<bool, error::Error> {
     let mut found_stopped = false;
 
     loop {
@@ -90,13 +110,6 @@ pub(crate) fn poll_for_stopped_children() -> Result<bool, error::Error> {
     }
 
     Ok(found_stopped)
-}
-
-#[cfg(not(target_os = "macos"))]
-fn waitid_all(
-    flags: nix::sys::wait::WaitPidFlag,
-) -> Result<nix::sys::wait::WaitStatus, nix::errno::Errno> {
-    nix::sys::wait::waitid(nix::sys::wait::Id::All, flags)
 }
 
 //
