@@ -85,19 +85,13 @@ fn run_inner(args: DemoArgs) -> std::io::Result<i32> {
         .name
         .clone()
         .unwrap_or_else(|| format!("demo-{}", std::process::id()));
-    let tmp = if args.rootfs.is_none() {
-        let p = std::env::temp_dir().join(format!("cdbg-demo-{}", std::process::id()));
-        std::fs::create_dir_all(&p)?;
-        Some(p)
-    } else {
-        None
+    // Without --rootfs the root is a tmpfs mounted, in the container's own
+    // mount namespace, over the temp directory: nothing is made on the host,
+    // so nothing is left behind even when the demo is killed.
+    let root = match &args.rootfs {
+        Some(r) => Some(std::fs::canonicalize(r)?),
+        None => None,
     };
-    let root = args
-        .rootfs
-        .clone()
-        .or_else(|| tmp.clone())
-        .expect("one of them");
-    let root = std::fs::canonicalize(&root)?;
     let cgroups = cgroup_dirs(&name);
     for d in &cgroups {
         // Sweep empty leftovers of demos that were killed without cleaning
@@ -122,7 +116,14 @@ fn run_inner(args: DemoArgs) -> std::io::Result<i32> {
     let holder = match sys::fork()? {
         sys::Fork::Child => {
             drop(pid_r);
-            spawn_init(&root, &name, &args, &cgroups, memfd.as_fd(), pid_w)
+            spawn_init(
+                root.as_deref(),
+                &name,
+                &args,
+                &cgroups,
+                memfd.as_fd(),
+                pid_w,
+            )
         }
         sys::Fork::Parent(p) => p,
     };
@@ -140,9 +141,6 @@ fn run_inner(args: DemoArgs) -> std::io::Result<i32> {
                 }
                 std::thread::sleep(std::time::Duration::from_millis(10));
             }
-        }
-        if let Some(t) = &tmp {
-            let _ = std::fs::remove_dir(t);
         }
     };
     let Ok(init) = buf.trim().parse::<i32>() else {
@@ -208,7 +206,7 @@ fn hold() {
 
 /// In the holder child: join the demo cgroups, unshare, fork the init.
 fn spawn_init(
-    root: &Path,
+    root: Option<&Path>,
     name: &str,
     args: &DemoArgs,
     cgroups: &[PathBuf],
@@ -299,13 +297,17 @@ fn spawn_init(
     }
 }
 
-fn setup_root(root: &Path, name: &str) -> std::io::Result<()> {
+/// Mounts the container's root (a fresh tmpfs over the temp directory when
+/// `root` is None) with /dev, /proc and /tmp, and pivots into it.
+fn setup_root(root: Option<&Path>, name: &str) -> std::io::Result<()> {
     use rustix::mount::{mount, mount_bind, mount_bind_recursive, mount_change, unmount};
     mount_change(
         "/",
         MountPropagationFlags::REC | MountPropagationFlags::PRIVATE,
     )?;
-    if root.starts_with(std::env::temp_dir()) && std::fs::read_dir(root)?.next().is_none() {
+    let tmp = std::env::temp_dir();
+    let root = root.unwrap_or(&tmp);
+    if root == tmp || root.starts_with(&tmp) && std::fs::read_dir(root)?.next().is_none() {
         mount(
             "none",
             root,

@@ -509,6 +509,26 @@ fn demo_runs_without_any_runtime() {
     t.expect("EXIT=5");
 }
 
+/// `cdbg demo`'s root is a tmpfs in the demo's own mount namespace: even a
+/// demo killed with SIGKILL leaves no directory behind on the host.
+#[test]
+fn killed_demo_leaves_nothing_on_the_host() {
+    let c = Demo::empty();
+    let root = std::fs::read_dir(format!("/proc/{}/root", c.pid))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect::<std::collections::BTreeSet<_>>();
+    assert!(root.contains("proc") && root.contains("dev"), "{root:?}");
+    let demo = c.holder_pid();
+    let leftover = std::env::temp_dir().join(format!("cdbg-demo-{demo}"));
+    assert!(!leftover.exists());
+    let _ = Command::new("kill")
+        .args(["-KILL", &demo.to_string()])
+        .status();
+    drop(c);
+    assert!(!leftover.exists());
+}
+
 #[test]
 fn terminal_restored_when_cdbg_is_terminated() {
     let c = Demo::busybox();

@@ -34,6 +34,25 @@ pub fn require(ok: bool, what: &str) -> bool {
 }
 
 fn scratch_dir(name: &str) -> PathBuf {
+    // The fixture directories of test processes that are gone (statics are
+    // never dropped, so each test binary leaves its own behind).
+    static SWEEP: OnceLock<()> = OnceLock::new();
+    SWEEP.get_or_init(|| {
+        for e in std::fs::read_dir(std::env::temp_dir())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let file_name = e.file_name();
+            let n = file_name.to_string_lossy();
+            let owner = n.strip_prefix("cdbgt-").and_then(|r| r.rsplit_once('-'));
+            if let Some((_, pid)) = owner {
+                if pid.parse::<u32>().is_ok() && !Path::new(&format!("/proc/{pid}")).exists() {
+                    let _ = std::fs::remove_dir_all(e.path());
+                }
+            }
+        }
+    });
     let d = std::env::temp_dir().join(format!("cdbgt-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&d).unwrap();
     d
@@ -146,6 +165,11 @@ impl Demo {
     /// An empty-root container whose init is cdbg's sealed copy.
     pub fn empty() -> Demo {
         Demo::start(None, None)
+    }
+
+    /// The PID of the `cdbg demo --hold` process.
+    pub fn holder_pid(&self) -> u32 {
+        self.child.id()
     }
 
     pub fn start(root: Option<&Path>, init: Option<&str>) -> Demo {
