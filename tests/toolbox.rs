@@ -635,6 +635,27 @@ fn one_process(cmdline: &str) -> i32 {
     common::pids_matching(cmdline)[0]
 }
 
+/// Runs `cmd` in the shell of `t` (its process's command line is
+/// `cmdline`), stops it with Ctrl-Z (`$?` 148, listed as stopped), resumes
+/// it with `fg` and ends it with Ctrl-C (`$?` 130).
+fn stop_and_interrupt(t: &common::Tmux, cmd: &str, cmdline: &str) {
+    t.line(cmd);
+    let pid = one_process(cmdline);
+    t.keys(&["C-z"]);
+    assert!(common::wait_until(Duration::from_secs(5), || {
+        proc_state(pid) == Some('T')
+    }));
+    t.expect(&format!("Stopped   {cmd}"));
+    t.line("echo stopped-$?");
+    t.expect("stopped-148");
+    t.line("fg");
+    std::thread::sleep(Duration::from_millis(500));
+    t.keys(&["C-c"]);
+    common::wait_procs(cmdline, 0);
+    t.line("echo interrupted-$?");
+    t.expect("interrupted-130");
+}
+
 /// Job control for applets in a scratch container (no shell of its own):
 /// the session's tool directory is on PATH, so the bundled shell runs
 /// applets as ordinary programs and brush's job control covers them.
@@ -717,21 +738,7 @@ fn applet_job_control_in_scratch_container() {
     // gets the terminal back (brush-core 0.5 alone hung here; see
     // vendor/README.md).
     let fg2 = format!("sleep {}", 7000 + c.pid % 1000);
-    t.line(&fg2);
-    let pid2 = one_process(&fg2);
-    t.keys(&["C-z"]);
-    assert!(common::wait_until(Duration::from_secs(5), || {
-        proc_state(pid2) == Some('T')
-    }));
-    t.expect(&format!("Stopped   {fg2}"));
-    t.line("echo r-$?");
-    t.expect("r-148");
-    t.line("fg");
-    std::thread::sleep(Duration::from_millis(500));
-    t.keys(&["C-c"]);
-    common::wait_procs(&fg2, 0);
-    t.line("echo s2-$?");
-    t.expect("s2-130");
+    stop_and_interrupt(&t, &fg2, &fg2);
     // The `&` job has a PID, as in bash: $! is its process, jobs -l shows
     // it, kill %1 sends SIGTERM, wait %1 gives its status.
     t.line("tr '\\0' ' ' < /proc/$!/cmdline; echo bgpid-$!");
@@ -780,22 +787,7 @@ fn applet_job_control_without_tool_dir() {
     t.line("type cdbg-sleep");
     t.expect("cdbg-sleep is a shell builtin");
     let n = 3000 + std::process::id() % 1000;
-    let fg = format!("cdbg-sleep {n}");
-    t.line(&fg);
-    let pid = one_process(&format!("sleep {n}"));
-    t.keys(&["C-z"]);
-    assert!(common::wait_until(Duration::from_secs(5), || {
-        proc_state(pid) == Some('T')
-    }));
-    t.expect(&format!("Stopped   {fg}"));
-    t.line("echo z-$?");
-    t.expect("z-148");
-    t.line("fg");
-    std::thread::sleep(Duration::from_millis(500));
-    t.keys(&["C-c"]);
-    common::wait_procs(&format!("sleep {n}"), 0);
-    t.line("echo st-$?");
-    t.expect("st-130");
+    stop_and_interrupt(&t, &format!("cdbg-sleep {n}"), &format!("sleep {n}"));
     t.line(&format!("cdbg-sleep {} &", n + 1));
     let bg = one_process(&format!("sleep {}", n + 1));
     t.line("echo bgpid-$!");
