@@ -763,8 +763,16 @@ fn applet_job_control_in_scratch_container() {
     let bg3 = format!("sleep {}", 9000 + c.pid % 1000);
     t.line(&format!("{bg3} & wait"));
     one_process(&bg3);
-    std::thread::sleep(Duration::from_millis(300));
-    t.keys(&["C-c"]);
+    // Until the prompt is back: a Ctrl-C that came before `wait` started
+    // is taken by the shell and does not end it.
+    let prompt_back = || t.screen().lines().last_non_empty().ends_with('#');
+    for _ in 0..10 {
+        std::thread::sleep(Duration::from_millis(300));
+        t.keys(&["C-c"]);
+        if common::wait_until(Duration::from_secs(1), prompt_back) {
+            break;
+        }
+    }
     t.line("echo wc-$?");
     t.expect("wc-130");
     assert_eq!(common::pids_matching(&bg3).len(), 1);
