@@ -34,22 +34,26 @@ pub fn require(ok: bool, what: &str) -> bool {
 }
 
 fn scratch_dir(name: &str) -> PathBuf {
-    // The fixture directories of test processes that are gone (statics are
-    // never dropped, so each test binary leaves its own behind).
+    // Fixture directories left by earlier runs (statics are never dropped,
+    // so each test process leaves its own behind): by age only, since a
+    // test process in a PID namespace of its own cannot tell which owners
+    // are alive, and no test run lasts an hour.
     static SWEEP: OnceLock<()> = OnceLock::new();
     SWEEP.get_or_init(|| {
+        let old = |e: &std::fs::DirEntry| {
+            e.metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > Duration::from_secs(3600))
+        };
         for e in std::fs::read_dir(std::env::temp_dir())
             .into_iter()
             .flatten()
             .flatten()
         {
-            let file_name = e.file_name();
-            let n = file_name.to_string_lossy();
-            let owner = n.strip_prefix("cdbgt-").and_then(|r| r.rsplit_once('-'));
-            if let Some((_, pid)) = owner {
-                if pid.parse::<u32>().is_ok() && !Path::new(&format!("/proc/{pid}")).exists() {
-                    let _ = std::fs::remove_dir_all(e.path());
-                }
+            if e.file_name().to_string_lossy().starts_with("cdbgt-") && old(&e) {
+                let _ = std::fs::remove_dir_all(e.path());
             }
         }
     });
