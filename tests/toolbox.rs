@@ -575,15 +575,18 @@ fn interactive_shell_through_pty() {
     });
     t.keys(&["C-c"]);
     // Ctrl-C stops a bundled sleep and a system sleep. With no tool
-    // directory on PATH (as here) a bundled applet runs from a builtin, which
-    // cannot hand a stopped process to brush's job table: Ctrl-Z leaves it
-    // running (documented in src/applets/shell.rs).
+    // directory on PATH (as here) the shell provides the applet itself, as a
+    // job like any program: Ctrl-Z stops it ($? 148) and fg resumes it.
     for sleep in ["cdbg-sleep 100", "sleep 100"] {
         t.keys(&[sleep, "Enter"]);
         std::thread::sleep(Duration::from_millis(700));
         if sleep.starts_with("cdbg-") {
             t.keys(&["C-z"]);
-            std::thread::sleep(Duration::from_millis(300));
+            t.wait_for("stopped job", |s| s.contains("Stopped   cdbg-sleep 100"));
+            t.keys(&["echo status=$?", "Enter"]);
+            t.wait_for("stopped status", |s| s.contains("status=148"));
+            t.keys(&["fg", "Enter"]);
+            std::thread::sleep(Duration::from_millis(500));
         }
         t.keys(&["C-c"]);
         t.keys(&["echo status=$?", "Enter"]);
