@@ -40,9 +40,23 @@ impl builtins::Command for WaitCommand {
             return error::unimp("wait -p");
         }
 
-        // cdbg patch: `wait %N` and `wait PID` return the job's status (127
-        // and a message for an unknown one), and Ctrl-C ends any wait with
-        // 130, as in bash.
+        // cdbg patch: Ctrl-C ends any wait with 130, as in bash.
+        match self.wait(context).await {
+            Err(e) if matches!(e.kind(), error::ErrorKind::Interrupted) => {
+                Ok(ExecutionResult::new(130))
+            }
+            waited => waited,
+        }
+    }
+}
+
+impl WaitCommand {
+    /// cdbg patch: `wait %N` and `wait PID` return the job's status (127 and
+    /// a message for an unknown one), as in bash.
+    async fn wait<SE: brush_core::ShellExtensions>(
+        &self,
+        context: brush_core::ExecutionContext<'_, SE>,
+    ) -> Result<ExecutionResult, brush_core::Error> {
         let mut result = ExecutionResult::success();
 
         if !self.ids.is_empty() {
@@ -75,21 +89,11 @@ impl builtins::Command for WaitCommand {
                     result = ExecutionResult::new(127);
                     continue;
                 };
-                result = match job.wait().await {
-                    Err(e) if matches!(e.kind(), error::ErrorKind::Interrupted) => {
-                        return Ok(ExecutionResult::new(130));
-                    }
-                    waited => waited?,
-                };
+                result = job.wait().await?;
             }
         } else {
             // Wait for all jobs.
-            let jobs = match context.shell.jobs_mut().wait_all().await {
-                Err(e) if matches!(e.kind(), error::ErrorKind::Interrupted) => {
-                    return Ok(ExecutionResult::new(130));
-                }
-                waited => waited?,
-            };
+            let jobs = context.shell.jobs_mut().wait_all().await?;
 
             if context.shell.options().enable_job_control {
                 for job in jobs {

@@ -310,22 +310,14 @@ async fn spawn_async_ao_list<'a, SE: extensions::ShellExtensions>(
     }
     let spawn_results = spawn_pipeline_processes(pipeline, shell, &bg_params, true).await?;
 
-    let mut pgid = None;
-    let mut tasks = Vec::with_capacity(spawn_results.len());
-    for spawned in spawn_results {
-        tasks.push(match spawned {
-            ExecutionSpawnResult::StartedProcess(child) => {
-                pgid = pgid.or(child.pgid());
-                jobs::JobTask::External(child)
-            }
-            ExecutionSpawnResult::StartedTask(handle) => jobs::JobTask::Internal(handle),
-            ExecutionSpawnResult::Completed(result) => {
-                jobs::JobTask::Internal(tokio::spawn(async move { Ok(result) }))
-            }
-        });
-    }
-    let mut job = jobs::Job::new(tasks, ao_list.to_string(), jobs::JobState::Running);
-    job.set_pgid(pgid);
+    let tasks = spawn_results.into_iter().map(|spawned| match spawned {
+        ExecutionSpawnResult::StartedProcess(child) => jobs::JobTask::External(child),
+        ExecutionSpawnResult::StartedTask(handle) => jobs::JobTask::Internal(handle),
+        ExecutionSpawnResult::Completed(result) => {
+            jobs::JobTask::Internal(tokio::spawn(async move { Ok(result) }))
+        }
+    });
+    let job = jobs::Job::new(tasks, ao_list.to_string(), jobs::JobState::Running);
     shell.jobs_mut().last_background_pid = job.pids().last().copied();
     let job = shell.jobs_mut().add_as_current(job);
     Ok(job)
@@ -675,19 +667,11 @@ async fn wait_for_pipeline_processes_and_update_status(
     // If there were stopped jobs, then encapsulate the pipeline as a managed job and hand it
     // off to the job manager.
     if !stopped_children.is_empty() {
-        // cdbg patch: the job keeps its process group, so that `kill %N`
-        // reaches every process of a stopped pipeline.
-        let pgid = stopped_children.iter().find_map(|task| match task {
-            jobs::JobTask::External(child) => child.pgid(),
-            jobs::JobTask::Internal(_) => None,
-        });
-        let mut job = jobs::Job::new(
+        let job = shell.jobs_mut().add_as_current(jobs::Job::new(
             stopped_children,
             pipeline.to_string(),
             jobs::JobState::Stopped,
-        );
-        job.set_pgid(pgid);
-        let job = shell.jobs_mut().add_as_current(job);
+        ));
 
         let formatted = job.to_string();
 

@@ -300,10 +300,18 @@ impl Job {
     where
         I: IntoIterator<Item = JobTask>,
     {
+        let tasks: VecDeque<JobTask> = tasks.into_iter().collect();
+        // cdbg patch: the job's process group is its first process's (one
+        // of its own under job control), so that `kill %N` reaches every
+        // process of a pipeline.
+        let pgid = tasks.iter().find_map(|task| match task {
+            JobTask::External(child) => child.pgid(),
+            JobTask::Internal(_) => None,
+        });
         Self {
             id: 0,
-            tasks: tasks.into_iter().collect(),
-            pgid: None,
+            tasks,
+            pgid,
             annotation: JobAnnotation::None,
             command_line,
             state,
@@ -367,11 +375,6 @@ impl Job {
         self.state = JobState::Done;
 
         Ok(result)
-    }
-
-    /// cdbg patch: sets the job's process group (its first process's).
-    pub(crate) const fn set_pgid(&mut self, pgid: Option<sys::process::ProcessId>) {
-        self.pgid = pgid;
     }
 
     /// cdbg patch: the PIDs of the job's processes that are still tracked.
