@@ -88,10 +88,11 @@ fn run_inner(args: DemoArgs) -> std::io::Result<i32> {
     // Without --rootfs the root is a tmpfs mounted, in the container's own
     // mount namespace, over the temp directory: nothing is made on the host,
     // so nothing is left behind even when the demo is killed.
-    let root = match &args.rootfs {
-        Some(r) => Some(std::fs::canonicalize(r)?),
-        None => None,
-    };
+    let root = args
+        .rootfs
+        .as_ref()
+        .map(std::fs::canonicalize)
+        .transpose()?;
     let cgroups = cgroup_dirs(&name);
     for d in &cgroups {
         // Sweep empty leftovers of demos that were killed without cleaning
