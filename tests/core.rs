@@ -281,25 +281,34 @@ fn workdir_and_user_flags() {
     assert_eq!(o.status.code(), Some(126));
 }
 
-#[test]
-fn signals_are_forwarded_without_a_pty() {
-    let c = Demo::busybox();
+/// `cdbg --pid PID sh -c SCRIPT` without a PTY, once SCRIPT has printed
+/// `ready` (the rest of its output stays on the child's stdout).
+fn sh_until_ready(pid: i32, script: &str) -> std::process::Child {
     let mut child = Command::new(cdbg())
-        .args([
-            "--pid",
-            &c.pid.to_string(),
-            "sh",
-            "-c",
-            "trap 'echo got-usr1; exit 9' USR1; echo ready; while :; do sleep 0.1; done",
-        ])
+        .args(["--pid", &pid.to_string(), "sh", "-c", script])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
+    let mut ready = [0u8; 6];
+    child
+        .stdout
+        .as_mut()
+        .unwrap()
+        .read_exact(&mut ready)
+        .unwrap();
+    assert_eq!(&ready, b"ready\n");
+    child
+}
+
+#[test]
+fn signals_are_forwarded_without_a_pty() {
+    let c = Demo::busybox();
+    let mut child = sh_until_ready(
+        c.pid,
+        "trap 'echo got-usr1; exit 9' USR1; echo ready; while :; do sleep 0.1; done",
+    );
     let mut out = child.stdout.take().unwrap();
-    let mut buf = [0u8; 6];
-    out.read_exact(&mut buf).unwrap();
-    assert_eq!(&buf, b"ready\n");
     Command::new("kill")
         .args(["-USR1", &child.id().to_string()])
         .status()
@@ -735,26 +744,10 @@ fn rescue_gets_in_at_memory_max() {
     }
     let _restore = Unlimit(&mem);
     // The process that holds memory in the container.
-    let mut holder = Command::new(cdbg())
-        .arg("--pid")
-        .arg(c.pid.to_string())
-        .args([
-            "sh",
-            "-c",
-            "v=$(head -c 16777216 /dev/zero | tr '\\0' x); echo ready; sleep 100000; echo ${#v}",
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut ready = [0u8; 6];
-    holder
-        .stdout
-        .as_mut()
-        .unwrap()
-        .read_exact(&mut ready)
-        .unwrap();
-    assert_eq!(&ready, b"ready\n");
+    let mut holder = sh_until_ready(
+        c.pid,
+        "v=$(head -c 16777216 /dev/zero | tr '\\0' x); echo ready; sleep 100000; echo ${#v}",
+    );
     assert!(mem.usage() > 16 << 20, "{}", mem.usage());
     let holder_alive = || {
         pids_matching("sh -c v=$(head").iter().any(|p| {
