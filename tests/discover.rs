@@ -7,6 +7,8 @@
 //! A runtime that is not usable makes its test fail when CI=true and skip
 //! (with a printed reason) otherwise.
 
+mod common;
+
 use cdbg::target::{list, resolve, Container, Query, ResolveError, Runtime, Status};
 use std::process::Command;
 use std::sync::Mutex;
@@ -16,10 +18,6 @@ use std::time::{Duration, Instant};
 /// `docker save`) share it; the freeze test must not stall the others.
 static DOCKER: Mutex<()> = Mutex::new(());
 
-fn script() -> String {
-    format!("{}/scripts/fixtures.sh", env!("CARGO_MANIFEST_DIR"))
-}
-
 /// True when `rt` is usable; else fails under CI or prints a skip reason.
 fn need(rt: &str) -> bool {
     // Another test (here or another checkout's) may have dockerd frozen
@@ -28,11 +26,7 @@ fn need(rt: &str) -> bool {
         if i > 0 {
             std::thread::sleep(Duration::from_secs(2));
         }
-        Command::new(script())
-            .args(["check", rt])
-            .output()
-            .map(|o| o.status.success())
-            .unwrap_or(false)
+        common::fixtures_check(rt)
     });
     if !ok {
         if std::env::var("CI").as_deref() == Ok("true") {
@@ -63,7 +57,7 @@ impl Fixture {
             .subsec_nanos();
         let name = format!("cdbgt-target-{rt}-{}-{nanos:x}", std::process::id());
         let run = || {
-            Command::new(script())
+            Command::new(common::fixtures_sh())
                 .args(["start", rt, kind, &name])
                 .output()
                 .expect("run fixtures.sh")
@@ -88,7 +82,7 @@ impl Fixture {
 
 impl Drop for Fixture {
     fn drop(&mut self) {
-        let _ = Command::new(script())
+        let _ = Command::new(common::fixtures_sh())
             .args(["stop", self.rt, &self.name])
             .output();
     }

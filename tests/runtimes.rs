@@ -13,22 +13,6 @@ use std::time::Duration;
 
 use common::*;
 
-fn fixtures() -> String {
-    format!("{}/scripts/fixtures.sh", env!("CARGO_MANIFEST_DIR"))
-}
-
-fn usable(rt: &str) -> bool {
-    let ok = Command::new(fixtures())
-        .args(["check", rt])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    require(
-        ok,
-        &format!("runtime {rt} (scripts/fixtures.sh check {rt})"),
-    )
-}
-
 /// A container of a real runtime, stopped on drop.
 struct Fixture {
     rt: &'static str,
@@ -45,7 +29,7 @@ impl Fixture {
             N.fetch_add(1, std::sync::atomic::Ordering::SeqCst),
             kind
         );
-        let o = Command::new(fixtures())
+        let o = Command::new(common::fixtures_sh())
             .args(["start", rt, kind, &name])
             .stderr(Stdio::inherit())
             .output()
@@ -83,7 +67,7 @@ impl Fixture {
 
 impl Drop for Fixture {
     fn drop(&mut self) {
-        let _ = Command::new(fixtures())
+        let _ = Command::new(common::fixtures_sh())
             .args(["stop", self.rt, &self.name])
             .output();
     }
@@ -139,7 +123,7 @@ fn check_membership(f: &Fixture, sleeper: &[&str], tag: &str) {
 }
 
 fn busybox_case(rt: &'static str) {
-    if !usable(rt) {
+    if !common::runtime_usable(rt) {
         return;
     }
     let f = Fixture::start(rt, "bb");
@@ -170,7 +154,7 @@ fn busybox_case(rt: &'static str) {
 }
 
 fn scratch_case(rt: &'static str) {
-    if !usable(rt) {
+    if !common::runtime_usable(rt) {
         return;
     }
     let f = Fixture::start(rt, "scratch");
@@ -244,7 +228,7 @@ fn nspawn_busybox() {
 
 /// Issue 4's bars on a scratch image of a real runtime.
 fn toolbox_bars(rt: &'static str) {
-    if !usable(rt) {
+    if !common::runtime_usable(rt) {
         return;
     }
     let f = Fixture::start(rt, "scratch");
@@ -263,7 +247,7 @@ fn toolbox_bars_podman_scratch() {
 
 #[test]
 fn interactive_shell_in_docker() {
-    if !usable("docker") {
+    if !common::runtime_usable("docker") {
         return;
     }
     let f = Fixture::start("docker", "bb");
@@ -292,7 +276,7 @@ fn docker_exec_style_errors() {
 
 #[test]
 fn docker_container_by_pid() {
-    if !usable("docker") {
+    if !common::runtime_usable("docker") {
         return;
     }
     let f = Fixture::start("docker", "bb");
@@ -325,7 +309,7 @@ impl Drop for Thaw {
 
 #[test]
 fn rescue_with_dockerd_frozen() {
-    if !usable("docker") {
+    if !common::runtime_usable("docker") {
         return;
     }
     let f = Fixture::start("docker", "bb");
@@ -359,7 +343,7 @@ fn rescue_with_dockerd_frozen() {
 
 #[test]
 fn rootless_podman_uids_are_the_containers_view() {
-    if !usable("podman-rootless") {
+    if !common::runtime_usable("podman-rootless") {
         return;
     }
     let f = Fixture::start("podman-rootless", "bb");

@@ -899,14 +899,10 @@ fn tool_dir_without_an_empty_mnt() {
 /// A scratch container of a real runtime (no /mnt at all): the bundled
 /// shell of the session has the tool directory on PATH.
 fn tool_dir_in_runtime_scratch(rt: &str) {
-    let fixtures = format!("{}/scripts/fixtures.sh", env!("CARGO_MANIFEST_DIR"));
-    let usable = Command::new(&fixtures)
-        .args(["check", rt])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !common::require(usable, &format!("{rt} (scripts/fixtures.sh check {rt})")) {
+    if !common::runtime_usable(rt) {
         return;
     }
+    let fixtures = common::fixtures_sh();
     let name = format!("cdbgt-jobs-{}-{rt}", std::process::id());
     let o = Command::new(&fixtures)
         .args(["start", rt, "scratch", &name])

@@ -16,25 +16,9 @@ use common::*;
 
 const RT: &str = "docker-userns";
 
-fn fixtures() -> String {
-    format!("{}/scripts/fixtures.sh", env!("CARGO_MANIFEST_DIR"))
-}
-
-fn usable() -> bool {
-    let ok = Command::new(fixtures())
-        .args(["check", RT])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    require(
-        ok,
-        &format!("runtime {RT} (scripts/fixtures.sh check {RT})"),
-    )
-}
-
 /// The userns-remapped daemon's docker CLI.
 fn docker(args: &[&str]) -> Output {
-    Command::new(fixtures())
+    Command::new(common::fixtures_sh())
         .arg("docker-userns-cli")
         .args(args)
         .stdin(Stdio::null())
@@ -61,7 +45,7 @@ impl Ctr {
     /// The standard busybox fixture (root inside).
     fn fixture() -> Ctr {
         let name = unique("bb");
-        let o = Command::new(fixtures())
+        let o = Command::new(common::fixtures_sh())
             .args(["start", RT, "bb", &name])
             .stderr(Stdio::inherit())
             .output()
@@ -181,7 +165,7 @@ fn check_views(c: &Ctr, want_uid: u32) {
 
 #[test]
 fn userns_remap_root_container() {
-    if !usable() {
+    if !common::runtime_usable(RT) {
         return;
     }
     let c = Ctr::fixture();
@@ -198,7 +182,7 @@ fn userns_remap_root_container() {
 
 #[test]
 fn userns_remap_user_1000() {
-    if !usable() {
+    if !common::runtime_usable(RT) {
         return;
     }
     // The fixture imports the image; the --user container is the one tested.
@@ -218,7 +202,7 @@ fn userns_remap_user_1000() {
 /// as stopped, in one line, instead of "no container matches".
 #[test]
 fn userns_remap_stopped_container_is_found() {
-    if !usable() {
+    if !common::runtime_usable(RT) {
         return;
     }
     let c = Ctr::fixture();
@@ -247,7 +231,7 @@ fn userns_remap_stopped_container_is_found() {
 /// Every container is still one entry (it was "matches 2 containers").
 #[test]
 fn userns_remap_container_is_listed_once() {
-    if !usable() {
+    if !common::runtime_usable(RT) {
         return;
     }
     let c = Ctr::fixture();

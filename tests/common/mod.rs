@@ -33,6 +33,28 @@ pub fn require(ok: bool, what: &str) -> bool {
     ok
 }
 
+/// scripts/fixtures.sh: fixture containers of the real runtimes.
+pub fn fixtures_sh() -> String {
+    format!("{}/scripts/fixtures.sh", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Whether runtime `rt` works here, asked once (`fixtures.sh check RT`).
+pub fn fixtures_check(rt: &str) -> bool {
+    Command::new(fixtures_sh())
+        .args(["check", rt])
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Whether runtime `rt` is usable; a missing one fails under CI (see
+/// [`require`]).
+pub fn runtime_usable(rt: &str) -> bool {
+    require(
+        fixtures_check(rt),
+        &format!("runtime {rt} (scripts/fixtures.sh check {rt})"),
+    )
+}
+
 fn scratch_dir(name: &str) -> PathBuf {
     // Fixture directories left by earlier runs (statics are never dropped,
     // so each test process leaves its own behind): by age only, since a
