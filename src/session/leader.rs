@@ -96,7 +96,9 @@ fn wants_tools(spec: &Spec) -> bool {
         .rsplit(|&b| b == b'/')
         .next()
         .unwrap_or_default();
-    let base = base.strip_prefix(b"cdbg-").unwrap_or(base);
+    let base = base
+        .strip_prefix(crate::applets::shell::FORCE_PREFIX.as_bytes())
+        .unwrap_or(base);
     matches!(
         base,
         b"sh" | b"bash" | b"ash" | b"dash" | b"zsh" | b"ksh" | b"mksh"
@@ -169,7 +171,8 @@ fn fill_tools(root: BorrowedFd<'_>, selfexe: BorrowedFd<'_>) -> Option<()> {
     std::io::copy(&mut src, &mut std::fs::File::from(out)).ok()?;
     for (name, _, _) in crate::applets::list() {
         let _ = symlinkat("cdbg", &bin, *name);
-        let _ = symlinkat("cdbg", &bin, format!("cdbg-{name}"));
+        let forced = format!("{}{name}", crate::applets::shell::FORCE_PREFIX);
+        let _ = symlinkat("cdbg", &bin, forced);
     }
     Some(())
 }
