@@ -120,6 +120,9 @@ pub struct Launched {
 ///
 /// The caller must be single-threaded (it forks).
 pub fn launch(spec: Spec) -> io::Result<Result<Launched, relay::Outcome>> {
+    let tty = spec.tty;
+    // Encoded while the copier may still be filling the sealed copy.
+    let spec = proto::frame(&proto::Msg::Spec(Box::new(spec)))?;
     let memfd = seal::sealed_self()
         .map_err(|e| io::Error::other(format!("cannot make the sealed copy of cdbg: {e}")))?;
     let (ctl, ctl_child) = proto::pair()?;
@@ -127,7 +130,7 @@ pub fn launch(spec: Spec) -> io::Result<Result<Launched, relay::Outcome>> {
         .read(true)
         .write(true)
         .open("/dev/null")?;
-    let pipes = if spec.tty {
+    let pipes = if tty {
         None
     } else {
         Some((pipe()?, pipe()?, pipe()?))
@@ -187,7 +190,7 @@ pub fn launch(spec: Spec) -> io::Result<Result<Launched, relay::Outcome>> {
             rustix::process::WaitOptions::empty(),
         );
     };
-    if let Err(e) = proto::send(ctl.as_fd(), &proto::Msg::Spec(Box::new(spec)), &[]) {
+    if let Err(e) = proto::send_frame(ctl.as_fd(), &spec, &[]) {
         drop(ctl);
         reap();
         return Err(e);

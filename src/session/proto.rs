@@ -36,16 +36,27 @@ const MAX_FRAME: usize = 64 << 20;
 
 /// Sends `msg`, with `fds` attached.
 pub fn send(sock: BorrowedFd<'_>, msg: &Msg, fds: &[BorrowedFd<'_>]) -> io::Result<()> {
+    send_frame(sock, &frame(msg)?, fds)
+}
+
+/// `msg` encoded as one frame, to be sent later with [`send_frame`] (the
+/// client encodes the Spec while the sealed copy is still being made).
+pub fn frame(msg: &Msg) -> io::Result<Vec<u8>> {
     let body = serde_json::to_vec(msg).map_err(io::Error::other)?;
     let mut frame = Vec::with_capacity(body.len() + 4);
     frame.extend_from_slice(&(body.len() as u32).to_le_bytes());
     frame.extend_from_slice(&body);
+    Ok(frame)
+}
+
+/// Sends a frame made by [`frame`], with `fds` attached.
+pub fn send_frame(sock: BorrowedFd<'_>, frame: &[u8], fds: &[BorrowedFd<'_>]) -> io::Result<()> {
     let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(2))];
     let mut anc = SendAncillaryBuffer::new(&mut space);
     if !fds.is_empty() {
         anc.push(SendAncillaryMessage::ScmRights(fds));
     }
-    let mut off = sendmsg(sock, &[IoSlice::new(&frame)], &mut anc, SendFlags::NOSIGNAL)?;
+    let mut off = sendmsg(sock, &[IoSlice::new(frame)], &mut anc, SendFlags::NOSIGNAL)?;
     while off < frame.len() {
         off += rustix::net::send(sock, &frame[off..], SendFlags::NOSIGNAL)?;
     }
