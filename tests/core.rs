@@ -673,11 +673,48 @@ impl MemCg {
             .unwrap_or(0)
     }
 
-    /// Limit memory to `usage + extra` with swap off; retried while the
-    /// usage moves (the kernel refuses a limit below the usage with EBUSY).
+    /// The usage without the file cache the kernel can reclaim (what cdbg's
+    /// refusal rule counts).
+    fn working(&self) -> u64 {
+        let prefix = if self.v2 { "" } else { "total_" };
+        let stat = self.read("memory.stat");
+        let cache: u64 = ["active_file", "inactive_file"]
+            .iter()
+            .filter_map(|k| {
+                stat.lines()
+                    .find_map(|l| l.strip_prefix(&format!("{prefix}{k} ")))
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+            })
+            .sum();
+        self.usage().saturating_sub(cache)
+    }
+
+    fn limit_now(&self) -> u64 {
+        let f = if self.v2 {
+            "memory.max"
+        } else {
+            "memory.limit_in_bytes"
+        };
+        self.read(f).trim().parse().unwrap_or(u64::MAX)
+    }
+
+    /// For assertion messages.
+    fn describe(&self) -> String {
+        format!(
+            "limit {} usage {} working {}",
+            self.limit_now(),
+            self.usage(),
+            self.working()
+        )
+    }
+
+    /// Limit memory to the working set + `extra` with swap off (the kernel
+    /// reclaims the file cache above it). Retried until the room left is
+    /// within a page of `extra`: the usage moves, and the kernel refuses a
+    /// limit it cannot reclaim down to (EBUSY).
     fn limit(&self, extra: u64) {
         for _ in 0..50 {
-            let l = (self.usage() + extra).to_string();
+            let l = (self.working() + extra).to_string();
             let ok = if self.v2 {
                 std::fs::write(self.dir.join("memory.swap.max"), "0").is_ok()
                     && std::fs::write(self.dir.join("memory.max"), &l).is_ok()
@@ -688,12 +725,16 @@ impl MemCg {
                     && (!self.dir.join("memory.memsw.limit_in_bytes").exists()
                         || std::fs::write(self.dir.join("memory.memsw.limit_in_bytes"), &l).is_ok())
             };
-            if ok {
+            if ok && self.limit_now().saturating_sub(self.working()) <= extra + 4096 {
                 return;
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        panic!("cannot set the memory limit of {}", self.dir.display());
+        panic!(
+            "cannot set the memory limit of {} ({})",
+            self.dir.display(),
+            self.describe()
+        );
     }
 
     fn unlimit(&self) {
@@ -722,8 +763,8 @@ fn run_bounded(pid: i32, args: &[&str]) -> (std::process::Output, Duration) {
     (o, t.elapsed())
 }
 
-/// A container at its memory limit (memory.max = usage, no swap, a
-/// process holding 16 MiB): joining its cgroup would make the kernel
+/// A container at its memory limit (memory.max = its working set, no
+/// swap, a process holding 16 MiB): joining its cgroup would make the kernel
 /// OOM-kill one of its processes, so cdbg refuses in one line before
 /// joining (the holder lives on); `--rescue` gets a shell-like command in
 /// without joining the cgroup. With some room left, a command that
@@ -761,7 +802,13 @@ fn rescue_gets_in_at_memory_max() {
 
     // Without --rescue: refused before joining, one line, exit 125.
     let (o, took) = run_bounded(c.pid, &["sh", "-c", "echo in"]);
-    assert_eq!(o.status.code(), Some(125), "{}", stderr(&o));
+    assert_eq!(
+        o.status.code(),
+        Some(125),
+        "{} ({})",
+        stderr(&o),
+        mem.describe()
+    );
     assert_eq!(stdout(&o), "");
     let e = stderr(&o);
     assert_eq!(e.lines().count(), 1, "{e}");
