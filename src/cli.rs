@@ -199,7 +199,7 @@ pub fn main() -> i32 {
         .map(|a| a == session::ENTER_STAGE)
         .unwrap_or(false)
     {
-        session::stage::main();
+        session::stage::main(args.get(2));
     }
     if args
         .get(1)

@@ -376,18 +376,21 @@ fn leader_is_sealed_and_not_dumpable() {
         sleeper = pids_matching("sleep 4242");
         !sleeper.is_empty()
     }));
-    let stat = std::fs::read_to_string(format!("/proc/{}/stat", sleeper[0])).unwrap();
-    let ppid: i32 = stat
-        .rsplit_once(')')
-        .unwrap()
-        .1
-        .split_whitespace()
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    // The leader runs from a memfd, never the host binary.
+    let parent = |pid: i32| -> i32 {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+        let rest = stat.rsplit_once(')').unwrap().1;
+        rest.split_whitespace().nth(1).unwrap().parse().unwrap()
+    };
+    let ppid = parent(sleeper[0]);
+    // The leader runs from a memfd, never the host binary; so does the
+    // enter stage above it (forked by the client, it re-executes from the
+    // copy before it forks the leader into the container).
     let exe = std::fs::read_link(format!("/proc/{ppid}/exe")).unwrap();
+    assert!(exe.to_string_lossy().starts_with("/memfd:cdbg"), "{exe:?}");
+    let stage = parent(ppid);
+    let comm = std::fs::read_to_string(format!("/proc/{stage}/comm")).unwrap();
+    assert_eq!(comm.trim(), "cdbg-enter");
+    let exe = std::fs::read_link(format!("/proc/{stage}/exe")).unwrap();
     assert!(exe.to_string_lossy().starts_with("/memfd:cdbg"), "{exe:?}");
     // Its copy is sealed: it cannot be opened for writing.
     let w = std::fs::OpenOptions::new()
@@ -434,11 +437,14 @@ fn leader_is_sealed_and_not_dumpable() {
         "the leader is dumpable: its exe is readable"
     );
     assert!(!probe(ppid, "mem"), "the leader's memory is readable");
-    // And its environment is empty: the stages start with none.
-    assert_eq!(
-        std::fs::read(format!("/proc/{ppid}/environ")).unwrap_or_default(),
-        b""
-    );
+    assert!(!probe(stage, "exe"), "the enter stage is dumpable");
+    // And their environment is empty: the stages start with none.
+    for p in [ppid, stage] {
+        assert_eq!(
+            std::fs::read(format!("/proc/{p}/environ")).unwrap_or_default(),
+            b""
+        );
+    }
     child.kill().unwrap();
     child.wait().unwrap();
 }

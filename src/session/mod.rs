@@ -79,6 +79,33 @@ pub mod fds {
     pub const STDIN: i32 = 5;
     pub const STDOUT: i32 = 6;
     pub const STDERR: i32 = 7;
+    /// The first part only: EOF when the copier of the sealed copy is gone.
+    pub const DONE: i32 = 8;
+}
+
+/// Duplicates each source onto its number (clearing close-on-exec there).
+/// Every source is first moved above the targets, so that no dup2
+/// overwrites a source that is still needed. For a forked child before it
+/// execs (the high copies are close-on-exec). False if any step failed.
+pub fn place_fds(srcs: &[(i32, std::os::fd::BorrowedFd<'_>)]) -> bool {
+    let high: Vec<(i32, OwnedFd)> = srcs
+        .iter()
+        .filter_map(|(n, fd)| {
+            rustix::io::fcntl_dupfd_cloexec(fd, 64)
+                .ok()
+                .map(|h| (*n, h))
+        })
+        .collect();
+    if high.len() != srcs.len() {
+        return false;
+    }
+    for (n, h) in &high {
+        match sys::dup2_raw(h.as_fd(), *n) {
+            Ok(fd) => std::mem::forget(fd),
+            Err(_) => return false,
+        }
+    }
+    true
 }
 
 /// The hidden argv[1] that starts the enter stage in the sealed copy.
@@ -114,72 +141,70 @@ pub struct Launched {
     pub io: relay::Session,
 }
 
-/// Starts the session's processes for `spec`: makes the sealed copy, forks
-/// the enter stage and hands it the spec; with a PTY, waits for the master.
+/// Starts the session's processes for `spec`: forks the enter stage,
+/// which joins the target while the sealed copy is being finished, and
+/// hands it the spec; with a PTY, waits for the master.
 /// `Ok(Err(outcome))` is a session that failed to start (with its status).
 ///
 /// The caller must be single-threaded (it forks).
 pub fn launch(spec: Spec) -> io::Result<Result<Launched, relay::Outcome>> {
-    let tty = spec.tty;
-    // Encoded while the copier may still be filling the sealed copy.
-    let spec = proto::frame(&proto::Msg::Spec(Box::new(spec)))?;
-    let memfd = seal::sealed_self()
-        .map_err(|e| io::Error::other(format!("cannot make the sealed copy of cdbg: {e}")))?;
+    // Encoded now; the enter stage reads it once it runs from the copy.
+    let frame = proto::frame(&proto::Msg::Spec(Box::new(spec.clone())))?;
+    let pending = seal::take();
+    // Without a copier (it could not be forked), the copy is made here.
+    let ready =
+        match &pending {
+            Some(_) => None,
+            None => Some(seal::sealed_self().map_err(|e| {
+                io::Error::other(format!("cannot make the sealed copy of cdbg: {e}"))
+            })?),
+        };
     let (ctl, ctl_child) = proto::pair()?;
     let devnull = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
         .open("/dev/null")?;
-    let pipes = if tty {
+    let pipes = if spec.tty {
         None
     } else {
         Some((pipe()?, pipe()?, pipe()?))
     };
+    let client = std::process::id();
 
     let child = match sys::fork()? {
         sys::Fork::Child => {
+            let memfd = match (&pending, &ready) {
+                (Some(p), _) => p.memfd.as_fd(),
+                (None, Some(r)) => r.as_fd(),
+                (None, None) => stage::die(125),
+            };
             let mut srcs: Vec<(i32, std::os::fd::BorrowedFd<'_>)> = vec![
                 (0, devnull.as_fd()),
                 (1, devnull.as_fd()),
                 (2, devnull.as_fd()),
                 (fds::CTL, ctl_child.as_fd()),
-                (fds::SELF, memfd.as_fd()),
+                (fds::SELF, memfd),
             ];
+            if let Some(p) = &pending {
+                srcs.push((fds::DONE, p.done.as_fd()));
+            }
             if let Some(((in_r, _), (_, out_w), (_, err_w))) = &pipes {
                 srcs.push((fds::STDIN, in_r.as_fd()));
                 srcs.push((fds::STDOUT, out_w.as_fd()));
                 srcs.push((fds::STDERR, err_w.as_fd()));
             }
-            // Move every source above the targets first, so that no dup2
-            // overwrites a source that is still needed.
-            let high: Vec<(i32, OwnedFd)> = srcs
-                .iter()
-                .filter_map(|(n, fd)| {
-                    rustix::io::fcntl_dupfd_cloexec(fd, 64)
-                        .ok()
-                        .map(|h| (*n, h))
-                })
-                .collect();
-            if high.len() != srcs.len() {
+            if !place_fds(&srcs) {
                 stage::die(125);
             }
-            for (n, h) in &high {
-                match sys::dup2_raw(h.as_fd(), *n) {
-                    Ok(fd) => std::mem::forget(fd),
-                    Err(_) => stage::die(125),
-                }
-            }
-            let argv = [OsString::from("cdbg"), OsString::from(ENTER_STAGE)];
-            // Exec through the high copy: the original number of the memfd
-            // may have been reused by one of the dup2s above.
-            if let Some((_, h)) = high.iter().find(|(n, _)| *n == fds::SELF) {
-                let _ = sys::execveat_fd(h.as_fd(), &argv, &[]);
-            }
-            stage::die(125)
+            // Nothing else of the client's stays open (its user's terminal
+            // included); the objects above are never dropped in this child.
+            let keep: Vec<i32> = srcs.iter().map(|(n, _)| *n).collect();
+            sys::holder::close_inherited(&keep);
+            stage::first(&spec, client, pending.is_some())
         }
         sys::Fork::Parent(pid) => pid,
     };
-    drop((ctl_child, memfd, devnull));
+    drop((ctl_child, ready, devnull));
     let pipes = pipes.map(|((in_r, in_w), (out_r, out_w), (err_r, err_w))| {
         drop((in_r, out_w, err_w));
         (in_w, out_r, err_r)
@@ -190,10 +215,21 @@ pub fn launch(spec: Spec) -> io::Result<Result<Launched, relay::Outcome>> {
             rustix::process::WaitOptions::empty(),
         );
     };
-    if let Err(e) = proto::send_frame(ctl.as_fd(), &spec, &[]) {
+    let sent = proto::send_frame(ctl.as_fd(), &frame, &[]);
+    if let Some(p) = pending {
+        p.reap();
+    }
+    if let Err(e) = sent {
+        // The stage may have failed first and said why.
+        let failed = match proto::recv(ctl.as_fd()) {
+            Ok(Some((proto::Msg::Failed { code, msg }, _))) => {
+                Some(relay::Outcome::Failed(code, msg))
+            }
+            _ => None,
+        };
         drop(ctl);
         reap();
-        return Err(e);
+        return failed.map(Err).ok_or(e);
     }
     let io = match pipes {
         Some((in_w, out_r, err_r)) => relay::Session::Pipes {

@@ -6,9 +6,11 @@
 //! shrinking. A container root who reaches `/proc/PID/exe` of such a process
 //! finds the memfd, which it cannot modify, never the host's file
 //! (CVE-2019-5736 class). The copy is made in the kernel with
-//! sendfile (about 2 ms for the whole binary, measured by scripts/bench.sh).
-//! The CLI starts it early with [`prefetch`], in a short-lived child, so
-//! that it overlaps the reading of the target's state.
+//! sendfile (2-5 ms for the whole binary, measured by scripts/bench.sh).
+//! The CLI starts it early with [`prefetch`], in a short-lived child that
+//! also seals it, so that it overlaps the reading of the target's state and
+//! the enter stage's joining; only the enter stage's re-execution waits
+//! for it ([`finish`]).
 
 use std::fs::File;
 use std::io;
@@ -24,12 +26,17 @@ use crate::sys;
 /// bundled applet (consumed and removed at start-up).
 pub const SELF_FD_ENV: &str = "CDBG_SELF_FD";
 
-/// A copy of the running binary that a child process is making into an
-/// (unsealed) memfd: see [`prefetch`].
-struct Pending {
-    memfd: OwnedFd,
+/// A copy of the running binary that a child process (the copier) is
+/// making into a memfd and then seals: see [`prefetch`].
+pub struct Pending {
+    /// The memfd being filled.
+    pub memfd: OwnedFd,
     len: u64,
-    copier: i32,
+    /// Read end of a pipe whose only write end the copier holds: EOF when
+    /// the copier is gone (done, or failed).
+    pub done: OwnedFd,
+    /// The copier's PID, for its parent to reap.
+    pub copier: i32,
     /// The process that forked the copier (a forked process must not use or
     /// reap what its parent started).
     owner: u32,
@@ -37,20 +44,54 @@ struct Pending {
 
 static PENDING: Mutex<Option<Pending>> = Mutex::new(None);
 
+/// In the enter stage: waits until the copier of `memfd` is gone (EOF on
+/// `done`, whose only write end it held), then checks the copy. `None`:
+/// `memfd` is whole and sealed, use it. Otherwise (the copier failed) a
+/// sealed copy made here from `exe`, the binary opened beforehand (this
+/// runs after the mount namespace changed).
+pub fn finish(memfd: &OwnedFd, done: &OwnedFd, exe: &File) -> io::Result<Option<OwnedFd>> {
+    let mut b = [0u8; 1];
+    loop {
+        match rustix::io::read(done, &mut b) {
+            Ok(0) => break,
+            Ok(_) | Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let len = exe.metadata()?.len();
+    let complete = rustix::fs::fstat(memfd).is_ok_and(|st| st.st_size as u64 == len);
+    if complete && is_sealed(memfd) {
+        return Ok(None);
+    }
+    sealed_copy(exe).map(Some)
+}
+
+impl Pending {
+    /// Reaps the copier.
+    pub fn reap(&self) {
+        let _ = rustix::process::waitpid(Pid::from_raw(self.copier), WaitOptions::empty());
+    }
+}
+
 /// Starts the sealed copy of the running binary in a short-lived child
-/// process, so that its cost (about 2 ms of kernel time) overlaps what this
-/// process does meanwhile (reading the target's /proc, stopping it to copy
-/// its seccomp filter). The next [`sealed_self`] in this process waits for
-/// the child and seals the copy. Best effort: on any failure `sealed_self`
-/// makes the copy itself. A second call while one is pending does nothing.
-/// The caller must be single-threaded (it forks).
+/// process, so that its cost (2-5 ms) overlaps what this process and the
+/// enter stage do meanwhile (reading the target's /proc, stopping it to
+/// copy its seccomp filter, joining its cgroups and namespaces). The child
+/// seals the copy. [`take`] or [`sealed_self`] collect it. Best effort: on
+/// any failure the copy is made where it is needed. A second call while
+/// one is pending does nothing. The caller must be single-threaded (it
+/// forks).
 pub fn prefetch() {
     let mut pending = PENDING.lock().unwrap_or_else(|e| e.into_inner());
-    if pending
-        .as_ref()
-        .is_some_and(|p| p.owner == std::process::id())
-    {
-        return; // one is on its way already
+    match pending.take() {
+        Some(p) if p.owner == std::process::id() => {
+            *pending = Some(p);
+            return; // one is on its way already
+        }
+        // Our parent's (we are a forked holder): its descriptor numbers may
+        // have been closed and reused here, so never close them.
+        Some(p) => std::mem::forget(p),
+        None => {}
     }
     let Ok(src) = File::open("/proc/self/exe") else {
         return;
@@ -61,16 +102,22 @@ pub fn prefetch() {
     let Ok(memfd) = new_memfd() else {
         return;
     };
+    let Ok((done, done_w)) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC) else {
+        return;
+    };
     match sys::fork() {
         Ok(sys::Fork::Child) => {
-            // Only the copy, then out: no destructors, no atexit hooks.
-            let ok = copy_all(&memfd, &src, len);
+            // Only the copy and the seals, then out: no destructors, no
+            // atexit hooks. Exiting closes the only write end of `done`.
+            let ok = copy_all(&memfd, &src, len) && seal(memfd).is_ok();
             sys::exit_now(if ok { 0 } else { 1 })
         }
         Ok(sys::Fork::Parent(copier)) => {
+            drop(done_w);
             let p = Pending {
                 memfd,
                 len,
+                done,
                 copier,
                 owner: std::process::id(),
             };
@@ -80,9 +127,16 @@ pub fn prefetch() {
     }
 }
 
-/// The prefetched copy, sealed, once its copier has finished it; `None`
-/// (the caller copies) when there is none or it failed.
-fn take_prefetched() -> Option<OwnedFd> {
+/// The copy [`prefetch`] started in this process (starting one now if
+/// there is none), still being made: the enter stage waits for it with
+/// [`finish`] and the caller reaps the copier with [`Pending::reap`]. `None` when no copier could be started.
+pub fn take() -> Option<Pending> {
+    prefetch();
+    take_own()
+}
+
+/// The pending copy, if this very process started it.
+fn take_own() -> Option<Pending> {
     let p = PENDING.lock().unwrap_or_else(|e| e.into_inner()).take()?;
     if p.owner != std::process::id() {
         // A forked process (a kept session's holder) that may have closed
@@ -90,14 +144,17 @@ fn take_prefetched() -> Option<OwnedFd> {
         std::mem::forget(p);
         return None;
     }
+    Some(p)
+}
+
+/// The prefetched copy, sealed, once its copier has finished it; `None`
+/// (the caller copies) when there is none or it failed.
+fn take_prefetched() -> Option<OwnedFd> {
+    let p = take_own()?;
     let status = rustix::process::waitpid(Pid::from_raw(p.copier), WaitOptions::empty());
     let done = matches!(status, Ok(Some((_, st))) if st.exit_status() == Some(0));
     let complete = rustix::fs::fstat(&p.memfd).is_ok_and(|st| st.st_size as u64 == p.len);
-    if done && complete {
-        seal(p.memfd).ok()
-    } else {
-        None
-    }
+    (done && complete && is_sealed(&p.memfd)).then_some(p.memfd)
 }
 
 /// Makes a sealed, executable memfd copy of the running binary (or takes
@@ -184,8 +241,12 @@ mod tests {
         v
     }
 
+    /// The tests share the process's one pending copy.
+    static SERIAL: Mutex<()> = Mutex::new(());
+
     #[test]
     fn prefetched_copy_is_whole_and_sealed() {
+        let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
         let exe = std::fs::read("/proc/self/exe").unwrap();
         prefetch();
         let fd = sealed_self().unwrap();
@@ -200,5 +261,27 @@ mod tests {
         // Nothing pending any more: the next copy is made in place.
         assert!(PENDING.lock().unwrap().is_none());
         assert!(is_sealed(sealed_self().unwrap()));
+    }
+
+    #[test]
+    fn enter_stage_waits_for_the_copier_or_copies_itself() {
+        let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        let exe_bytes = std::fs::read("/proc/self/exe").unwrap();
+        let exe = File::open("/proc/self/exe").unwrap();
+        // The copier finishes and seals: the stage uses its memfd as is.
+        let p = take().expect("a copier");
+        assert!(finish(&p.memfd, &p.done, &exe).unwrap().is_none());
+        assert!(is_sealed(&p.memfd));
+        p.reap();
+        let dup = rustix::io::fcntl_dupfd_cloexec(&p.memfd, 3).unwrap();
+        assert!(contents(dup) == exe_bytes, "the copier's copy differs");
+        // A copier that died without finishing (EOF, short and unsealed
+        // memfd): the stage makes a sealed copy of its own.
+        let (done, done_w) = rustix::pipe::pipe().unwrap();
+        drop(done_w);
+        let short = new_memfd().unwrap();
+        let own = finish(&short, &done, &exe).unwrap().expect("its own copy");
+        assert!(is_sealed(&own) && !is_sealed(&short));
+        assert!(contents(own) == exe_bytes, "the stage's copy differs");
     }
 }
