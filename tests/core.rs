@@ -176,6 +176,30 @@ fn lifetime_kill_9_of_cdbg() {
     assert_all_gone(&format!("sleep {tag}"));
 }
 
+/// kill -9 of cdbg at any point while the session starts (the copier
+/// filling the sealed copy, the enter stage joining the cgroups or waiting
+/// for the copy, the leader starting the command): the command never
+/// survives it.
+#[test]
+fn lifetime_kill_9_while_starting() {
+    let c = Demo::busybox();
+    let tag = format!("sleep {}", 5000 + c.pid % 500);
+    for delay_ms in 0..=20 {
+        let mut child = Command::new(cdbg())
+            .args(["--pid", &c.pid.to_string(), "sh", "-c"])
+            .arg(format!("{tag}; true"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+    assert_all_gone(&tag);
+}
+
 #[test]
 fn lifetime_normal_exit_kills_leftovers() {
     let c = Demo::busybox();
