@@ -47,8 +47,7 @@ static PENDING: Mutex<Option<Pending>> = Mutex::new(None);
 /// In the enter stage: waits until the copier of `memfd` is gone (EOF on
 /// `done`, whose only write end it held), then checks the copy. `None`:
 /// `memfd` is whole and sealed, use it. Otherwise (the copier failed) a
-/// sealed copy made here from `exe`, the binary opened beforehand (this
-/// runs after the mount namespace changed).
+/// sealed copy made here from `exe`, the running binary.
 pub fn finish(memfd: &OwnedFd, done: &OwnedFd, exe: &File) -> io::Result<Option<OwnedFd>> {
     let mut b = [0u8; 1];
     loop {
