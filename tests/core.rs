@@ -200,6 +200,37 @@ fn lifetime_kill_9_while_starting() {
     assert_all_gone(&tag);
 }
 
+/// Under a tiny RLIMIT_NOFILE cdbg fails with one line naming the target
+/// and what ran out (no bare "session ended"); with a modest one it works.
+#[test]
+fn low_open_file_limit() {
+    let c = Demo::busybox();
+    let run = |limit: u32| {
+        Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "ulimit -n {limit} && exec {} --pid {} echo in",
+                cdbg().display(),
+                c.pid
+            ))
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    for limit in [16, 20, 24] {
+        let o = run(limit);
+        assert_eq!(o.status.code(), Some(125), "limit {limit}");
+        let e = stderr(&o);
+        assert_eq!(e.lines().count(), 1, "limit {limit}: {e}");
+        assert!(
+            e.starts_with(&format!("cdbg: pid {}: ", c.pid)) && e.contains("(os error 24)"),
+            "limit {limit}: {e}"
+        );
+    }
+    let o = run(64);
+    assert_eq!(stdout(&o), "in\n", "{}", stderr(&o));
+}
+
 #[test]
 fn lifetime_normal_exit_kills_leftovers() {
     let c = Demo::busybox();

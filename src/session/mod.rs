@@ -86,26 +86,19 @@ pub mod fds {
 /// Duplicates each source onto its number (clearing close-on-exec there).
 /// Every source is first moved above the targets, so that no dup2
 /// overwrites a source that is still needed. For a forked child before it
-/// execs (the high copies are close-on-exec). False if any step failed.
-pub fn place_fds(srcs: &[(i32, std::os::fd::BorrowedFd<'_>)]) -> bool {
-    let high: Vec<(i32, OwnedFd)> = srcs
+/// execs (the high copies are close-on-exec).
+pub fn place_fds(srcs: &[(i32, std::os::fd::BorrowedFd<'_>)]) -> io::Result<()> {
+    // Just above the highest target, not a fixed 64: a low RLIMIT_NOFILE
+    // must not make the copies fail.
+    let above = srcs.iter().map(|(n, _)| *n).max().unwrap_or(0) + 1;
+    let high = srcs
         .iter()
-        .filter_map(|(n, fd)| {
-            rustix::io::fcntl_dupfd_cloexec(fd, 64)
-                .ok()
-                .map(|h| (*n, h))
-        })
-        .collect();
-    if high.len() != srcs.len() {
-        return false;
-    }
+        .map(|(n, fd)| Ok((*n, rustix::io::fcntl_dupfd_cloexec(fd, above)?)))
+        .collect::<io::Result<Vec<(i32, OwnedFd)>>>()?;
     for (n, h) in &high {
-        match sys::dup2_raw(h.as_fd(), *n) {
-            Ok(fd) => std::mem::forget(fd),
-            Err(_) => return false,
-        }
+        std::mem::forget(sys::dup2_raw(h.as_fd(), *n)?);
     }
-    true
+    Ok(())
 }
 
 /// The hidden argv[1] that starts the enter stage in the sealed copy.
@@ -193,7 +186,9 @@ pub fn launch(spec: Spec) -> io::Result<Result<Launched, relay::Outcome>> {
                 srcs.push((fds::STDOUT, out_w.as_fd()));
                 srcs.push((fds::STDERR, err_w.as_fd()));
             }
-            if !place_fds(&srcs) {
+            if let Err(e) = place_fds(&srcs) {
+                let msg = format!("cannot hand its descriptors to the enter stage: {e}");
+                proto::tell(&ctl_child, &proto::Msg::Failed { code: 125, msg });
                 stage::die(125);
             }
             // Nothing else of the client's stays open (its user's terminal

@@ -102,8 +102,8 @@ pub fn first(spec: &Spec, client: u32, pending: bool) -> ! {
         Ok(None) => {}
         // The copier failed: our own copy goes where the client put its.
         Ok(Some(copy)) => {
-            if !super::place_fds(&[(fds::SELF, copy.as_fd())]) {
-                die(125);
+            if let Err(e) = super::place_fds(&[(fds::SELF, copy.as_fd())]) {
+                fail(format!("cannot place the sealed copy of cdbg: {e}"));
             }
         }
         Err(e) => fail(format!("cannot make the sealed copy of cdbg: {e}")),
