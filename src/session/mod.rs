@@ -144,14 +144,12 @@ pub fn launch(spec: Spec) -> io::Result<Result<Launched, relay::Outcome>> {
     // Encoded now; the enter stage reads it once it runs from the copy.
     let frame = proto::frame(&proto::Msg::Spec(Box::new(spec.clone())))?;
     let pending = seal::take();
-    // Without a copier (it could not be forked), the copy is made here.
-    let ready =
-        match &pending {
-            Some(_) => None,
-            None => Some(seal::sealed_self().map_err(|e| {
-                io::Error::other(format!("cannot make the sealed copy of cdbg: {e}"))
-            })?),
-        };
+    // The copier's memfd, or (it could not be forked) a copy made here.
+    let memfd = match &pending {
+        Some(p) => p.memfd.try_clone()?,
+        None => seal::sealed_self()
+            .map_err(|e| io::Error::other(format!("cannot make the sealed copy of cdbg: {e}")))?,
+    };
     let (ctl, ctl_child) = proto::pair()?;
     let devnull = std::fs::OpenOptions::new()
         .read(true)
@@ -166,17 +164,12 @@ pub fn launch(spec: Spec) -> io::Result<Result<Launched, relay::Outcome>> {
 
     let child = match sys::fork()? {
         sys::Fork::Child => {
-            let memfd = match (&pending, &ready) {
-                (Some(p), _) => p.memfd.as_fd(),
-                (None, Some(r)) => r.as_fd(),
-                (None, None) => stage::die(125),
-            };
             let mut srcs: Vec<(i32, std::os::fd::BorrowedFd<'_>)> = vec![
                 (0, devnull.as_fd()),
                 (1, devnull.as_fd()),
                 (2, devnull.as_fd()),
                 (fds::CTL, ctl_child.as_fd()),
-                (fds::SELF, memfd),
+                (fds::SELF, memfd.as_fd()),
             ];
             if let Some(p) = &pending {
                 srcs.push((fds::DONE, p.done.as_fd()));
@@ -199,7 +192,7 @@ pub fn launch(spec: Spec) -> io::Result<Result<Launched, relay::Outcome>> {
         }
         sys::Fork::Parent(pid) => pid,
     };
-    drop((ctl_child, ready, devnull));
+    drop((ctl_child, memfd, devnull));
     let pipes = pipes.map(|((in_r, in_w), (out_r, out_w), (err_r, err_w))| {
         drop((in_r, out_w, err_w));
         (in_w, out_r, err_r)

@@ -36,13 +36,17 @@ pub struct Pending {
     /// the copier is gone (done, or failed).
     pub done: OwnedFd,
     /// The copier's PID, for its parent to reap.
-    pub copier: i32,
+    copier: i32,
     /// The process that forked the copier (a forked process must not use or
     /// reap what its parent started).
     owner: u32,
 }
 
 static PENDING: Mutex<Option<Pending>> = Mutex::new(None);
+
+fn lock() -> std::sync::MutexGuard<'static, Option<Pending>> {
+    PENDING.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// In the enter stage: waits until the copier of `memfd` is gone (EOF on
 /// `done`, whose only write end it held), then checks the copy. `None`:
@@ -57,12 +61,15 @@ pub fn finish(memfd: &OwnedFd, done: &OwnedFd, exe: &File) -> io::Result<Option<
             Err(e) => return Err(e.into()),
         }
     }
-    let len = exe.metadata()?.len();
-    let complete = rustix::fs::fstat(memfd).is_ok_and(|st| st.st_size as u64 == len);
-    if complete && is_sealed(memfd) {
+    if whole_and_sealed(memfd, exe.metadata()?.len()) {
         return Ok(None);
     }
     sealed_copy(exe).map(Some)
+}
+
+/// Whether a copier's `memfd` holds all `len` bytes and every seal.
+fn whole_and_sealed(memfd: &OwnedFd, len: u64) -> bool {
+    rustix::fs::fstat(memfd).is_ok_and(|st| st.st_size as u64 == len) && is_sealed(memfd)
 }
 
 impl Pending {
@@ -81,16 +88,10 @@ impl Pending {
 /// one is pending does nothing. The caller must be single-threaded (it
 /// forks).
 pub fn prefetch() {
-    let mut pending = PENDING.lock().unwrap_or_else(|e| e.into_inner());
-    match pending.take() {
-        Some(p) if p.owner == std::process::id() => {
-            *pending = Some(p);
-            return; // one is on its way already
-        }
-        // Our parent's (we are a forked holder): its descriptor numbers may
-        // have been closed and reused here, so never close them.
-        Some(p) => std::mem::forget(p),
-        None => {}
+    // (take_own also drops, without closing, a copy our parent started.)
+    if let Some(p) = take_own() {
+        *lock() = Some(p);
+        return; // one is on its way already
     }
     let Ok(src) = File::open("/proc/self/exe") else {
         return;
@@ -113,14 +114,13 @@ pub fn prefetch() {
         }
         Ok(sys::Fork::Parent(copier)) => {
             drop(done_w);
-            let p = Pending {
+            *lock() = Some(Pending {
                 memfd,
                 len,
                 done,
                 copier,
                 owner: std::process::id(),
-            };
-            *pending = Some(p);
+            });
         }
         Err(_) => {}
     }
@@ -128,7 +128,8 @@ pub fn prefetch() {
 
 /// The copy [`prefetch`] started in this process (starting one now if
 /// there is none), still being made: the enter stage waits for it with
-/// [`finish`] and the caller reaps the copier with [`Pending::reap`]. `None` when no copier could be started.
+/// [`finish`] and the caller reaps the copier with [`Pending::reap`].
+/// `None` when no copier could be started.
 pub fn take() -> Option<Pending> {
     prefetch();
     take_own()
@@ -136,7 +137,7 @@ pub fn take() -> Option<Pending> {
 
 /// The pending copy, if this very process started it.
 fn take_own() -> Option<Pending> {
-    let p = PENDING.lock().unwrap_or_else(|e| e.into_inner()).take()?;
+    let p = lock().take()?;
     if p.owner != std::process::id() {
         // A forked process (a kept session's holder) that may have closed
         // its inherited descriptors, and reused the number: never close it.
@@ -152,8 +153,7 @@ fn take_prefetched() -> Option<OwnedFd> {
     let p = take_own()?;
     let status = rustix::process::waitpid(Pid::from_raw(p.copier), WaitOptions::empty());
     let done = matches!(status, Ok(Some((_, st))) if st.exit_status() == Some(0));
-    let complete = rustix::fs::fstat(&p.memfd).is_ok_and(|st| st.st_size as u64 == p.len);
-    (done && complete && is_sealed(&p.memfd)).then_some(p.memfd)
+    (done && whole_and_sealed(&p.memfd, p.len)).then_some(p.memfd)
 }
 
 /// Makes a sealed, executable memfd copy of the running binary (or takes
