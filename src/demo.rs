@@ -307,8 +307,14 @@ fn setup_root(root: Option<&Path>, name: &str) -> std::io::Result<()> {
         MountPropagationFlags::REC | MountPropagationFlags::PRIVATE,
     )?;
     let tmp = std::env::temp_dir();
+    // A fresh tmpfs without --rootfs, and over an empty --rootfs in the
+    // temp directory; any other --rootfs is used as it is.
+    let fresh = match root {
+        None => true,
+        Some(r) => r.starts_with(&tmp) && std::fs::read_dir(r)?.next().is_none(),
+    };
     let root = root.unwrap_or(&tmp);
-    if root == tmp || root.starts_with(&tmp) && std::fs::read_dir(root)?.next().is_none() {
+    if fresh {
         mount(
             "none",
             root,
