@@ -574,6 +574,11 @@ fn interactive_shell_through_pty() {
         s.lines().last_non_empty().ends_with("echo hello-$((6*7))")
     });
     t.keys(&["C-c"]);
+    // Keys typed before the line editor has drawn its next prompt can be
+    // lost in the hand-over: wait for it.
+    t.wait_for("a fresh prompt", |s| {
+        s.lines().last_non_empty() == "PROMPT$"
+    });
     // Ctrl-C stops a bundled sleep and a system sleep. With no tool
     // directory on PATH (as here) the shell provides the applet itself, as a
     // job like any program: Ctrl-Z stops it ($? 148) and fg resumes it.
